@@ -30,6 +30,7 @@ fn write_file(
         (true, _) => paint.red("ERROR"),
         (false, Some(s)) if s >= report.settings.fail_on => paint.red("FINDINGS"),
         (false, Some(_)) => paint.yellow("NOTES"),
+        (false, None) if file.formats.is_empty() => paint.dim("UNCHECKED"),
         (false, None) => paint.green("OK"),
     };
     writeln!(

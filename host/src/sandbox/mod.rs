@@ -246,7 +246,7 @@ fn classify(error: &wasmtime::Error, state: &HostState, config: &SandboxConfig) 
             Outcome::MemoryLimit,
             format!("plugin exceeded the {}-byte memory cap", config.max_memory),
         )
-    } else if format!("{error:?}").contains("write beyond capacity") {
+    } else if state.output.contents().len() >= config.output_cap {
         (
             Outcome::Trap,
             format!(

@@ -46,7 +46,8 @@ fn valid_file_passes_every_rule() {
 
 #[test]
 fn trailing_bytes_are_hidden_data() {
-    let f = failed(&scan(VALID, 30));
+    let out = scan(VALID, 30);
+    let f = failed(&out);
     assert_eq!(f.len(), 1);
     assert_eq!(f[0].0, rules::DATA_LAYOUT);
     assert!(f[0].1.contains("8 trailing bytes"), "{}", f[0].1);
@@ -55,7 +56,8 @@ fn trailing_bytes_are_hidden_data() {
 #[test]
 fn gap_between_tensors_is_flagged() {
     let json = r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[8,12]}}"#;
-    let f = failed(&scan(json, 12));
+    let out = scan(json, 12);
+    let f = failed(&out);
     assert_eq!(
         f,
         vec![(
@@ -68,7 +70,8 @@ fn gap_between_tensors_is_flagged() {
 #[test]
 fn overlap_and_out_of_bounds_are_flagged() {
     let json = r#"{"a":{"dtype":"U8","shape":[8],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[8],"data_offsets":[4,12]}}"#;
-    let f = failed(&scan(json, 10));
+    let out = scan(json, 10);
+    let f = failed(&out);
     assert!(f.iter().any(|(_, m)| m.contains("overlaps")), "{f:?}");
     assert!(
         f.iter().any(|(_, m)| m.contains("past the 10-byte buffer")),
@@ -79,7 +82,8 @@ fn overlap_and_out_of_bounds_are_flagged() {
 #[test]
 fn duplicate_tensor_names_are_flagged() {
     let json = r#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#;
-    let f = failed(&scan(json, 2));
+    let out = scan(json, 2);
+    let f = failed(&out);
     assert_eq!(
         f,
         vec![(rules::DUPLICATE_TENSOR, "entry \"a\" appears 2 times")]
@@ -89,7 +93,8 @@ fn duplicate_tensor_names_are_flagged() {
 #[test]
 fn size_mismatch_and_bad_entries_are_flagged() {
     let json = r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]},"b":{"dtype":"F99","shape":[1],"data_offsets":[8,9]},"c":{"dtype":"U8","shape":[-1],"data_offsets":[9,10]},"d":{"dtype":"U8","shape":[1],"data_offsets":[11,10]}}"#;
-    let f = failed(&scan(json, 10));
+    let out = scan(json, 10);
+    let f = failed(&out);
     let rules_hit: Vec<_> = f.iter().map(|(r, _)| *r).collect();
     assert_eq!(
         rules_hit
@@ -112,7 +117,8 @@ fn size_mismatch_and_bad_entries_are_flagged() {
 #[test]
 fn shape_overflow_is_a_size_failure_not_a_panic() {
     let json = r#"{"a":{"dtype":"F64","shape":[4294967296,4294967296,16],"data_offsets":[0,8]}}"#;
-    let f = failed(&scan(json, 8));
+    let out = scan(json, 8);
+    let f = failed(&out);
     assert!(
         f.iter()
             .any(|(r, m)| *r == rules::TENSOR_SIZE && m.contains("more than 2^64")),
@@ -123,8 +129,9 @@ fn shape_overflow_is_a_size_failure_not_a_panic() {
 #[test]
 fn metadata_must_be_strings() {
     let json = r#"{"__metadata__":{"n":1}}"#;
+    let out = scan(json, 0);
     assert_eq!(
-        failed(&scan(json, 0)),
+        failed(&out),
         vec![(
             rules::METADATA,
             "__metadata__ is not a map of strings to strings"

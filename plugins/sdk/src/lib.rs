@@ -74,9 +74,13 @@ pub trait Plugin {
 }
 
 /// Export a [`Plugin`] implementation as the component's `cordon:scanner/plugin`.
+///
+/// Only wasm builds get the exports, so the same crate also builds natively for
+/// its unit tests.
 #[macro_export]
 macro_rules! register_plugin {
     ($plugin:ty) => {
+        #[cfg(target_arch = "wasm32")]
         const _: () = {
             struct CordonExport;
 
