@@ -7,7 +7,7 @@ mod wasm;
 use std::path::Path;
 
 /// Directories under `plugins/` whose crate (`cordon-plugin-<dir>`) ships inside `cordon`.
-const BUNDLED: &[&str] = &["safetensors"];
+const BUNDLED: &[&str] = &["pickle", "safetensors"];
 
 fn main() {
     let host = Path::new(env!("CARGO_MANIFEST_DIR"));

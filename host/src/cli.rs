@@ -210,7 +210,11 @@ fn scan(args: ScanArgs) -> Result<i32> {
             output::write(args.format, &report, &style, &mut file)?;
             file.flush()?;
         }
-        None => output::write(args.format, &report, &style, &mut std::io::stdout().lock())?,
+        None => match output::write(args.format, &report, &style, &mut std::io::stdout().lock()) {
+            // The reader (`| head`) stopped early on purpose: not a scan error.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            other => other?,
+        },
     }
     Ok(report.exit_code())
 }

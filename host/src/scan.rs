@@ -93,12 +93,7 @@ impl Scanner {
         let (size, file) = match opened {
             Ok(ok) => ok,
             Err(e) => {
-                report.checks.push(host_check(
-                    rules::READ_ERROR,
-                    Status::Error,
-                    Severity::High,
-                    format!("cannot open: {e}"),
-                ));
+                report.checks.push(read_error(format!("cannot open: {e}")));
                 return report;
             }
         };
@@ -109,12 +104,7 @@ impl Scanner {
                 report.size = read;
             }
             Err(e) => {
-                report.checks.push(host_check(
-                    rules::READ_ERROR,
-                    Status::Error,
-                    Severity::High,
-                    format!("cannot read: {e}"),
-                ));
+                report.checks.push(read_error(format!("cannot read: {e}")));
                 return report;
             }
         }
@@ -133,12 +123,7 @@ impl Scanner {
         let prefix = match target.source.read_at(0, self.router.prefix_len()) {
             Ok(prefix) => prefix,
             Err(e) => {
-                let check = host_check(
-                    rules::READ_ERROR,
-                    Status::Error,
-                    Severity::High,
-                    format!("cannot read: {e}"),
-                );
+                let check = read_error(format!("cannot read: {e}"));
                 report.checks.push(at_member(check, &target.chain));
                 return;
             }
@@ -414,6 +399,10 @@ fn limit_check(hit: LimitHit, limits: &ArchiveLimits, written: u64) -> Check {
         .with_evidence("bytes_unpacked", &written.to_string())
 }
 
+fn read_error(message: String) -> Check {
+    host_check(rules::READ_ERROR, Status::Error, Severity::High, message)
+}
+
 fn host_check(rule: &str, status: Status, severity: Severity, message: String) -> Check {
     Check {
         plugin: HOST.into(),
@@ -471,11 +460,6 @@ pub fn not_regular(display: String, what: &str) -> FileReport {
 /// A report for a path the walk could not reach.
 pub fn unreadable(display: String, error: String) -> FileReport {
     let mut report = FileReport::new(display);
-    report.checks.push(host_check(
-        rules::READ_ERROR,
-        Status::Error,
-        Severity::High,
-        error,
-    ));
+    report.checks.push(read_error(error));
     report
 }

@@ -13,14 +13,14 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use cordon::scanner::host::{Host, HostInput, HostMemberSink, MemberHeader};
+pub use self::cordon::scanner::host::{Host, HostInput, HostMemberSink, MemberHeader};
 
 /// The contract version this host implements, from the WIT package.
 pub const CONTRACT_VERSION: &str = "0.1.0";
 /// Name of the interface every plugin exports.
 pub const PLUGIN_EXPORT: &str = "cordon:scanner/plugin";
 
-use cordon::scanner::types as wit;
+use self::cordon::scanner::types as wit;
 
 /// What a plugin says about itself, in host types.
 #[derive(Clone, Debug)]

@@ -102,5 +102,10 @@ macro_rules! register_plugin {
 
             $crate::__private::bindings::__export_scanner!(CordonExport with_types_in $crate::__private::bindings);
         };
+
+        // Native builds (unit tests) export nothing but still use the plugin.
+        #[cfg(not(target_arch = "wasm32"))]
+        const _: (fn() -> $crate::PluginInfo, fn(&$crate::Input, &$crate::Options) -> ::std::result::Result<$crate::ScanOutput, $crate::ScanError>) =
+            (<$plugin as $crate::Plugin>::info, <$plugin as $crate::Plugin>::scan);
     };
 }

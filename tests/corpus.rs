@@ -1,0 +1,138 @@
+//! The labelled corpus of real model files (`../shared/corpus/INDEX.tsv`): every
+//! malicious file of a format Cordon covers is flagged, every benign one passes,
+//! none errors. Files are only parsed, never loaded.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use support::Fixture;
+
+/// INDEX.tsv formats whose plugins are bundled, so their verdicts are enforced.
+const COVERED: &[&str] = &[
+    "pickle",
+    "pickle-cloudpickle",
+    "pickle-dill",
+    "pickle-multi-stream",
+    "pickle-nested-payload",
+    "pickle-noproto",
+    "pickle-noproto-STRING-stackglobal",
+    "pickle-noproto-trailing-junk",
+    "pickle-p0-truncated",
+    "pickle-p0/1",
+    "pickle-p2",
+    "pickle-p3",
+    "pickle-p4",
+    "pytorch-legacy",
+    "npy",
+    "npy-object",
+    "not-a-pickle",
+    "png-with-.pt-ext",
+    "safetensors",
+];
+
+fn corpus_dir() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("CORDON_CORPUS").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|p| p.join("INDEX.tsv").is_file())
+}
+
+struct Row {
+    path: String,
+    format: String,
+    expected: String,
+}
+
+#[test]
+fn corpus_verdicts_match_labels() {
+    let Some(dir) = corpus_dir() else {
+        eprintln!("SKIPPED: no corpus (set CORDON_CORPUS or place it at ../shared/corpus)");
+        return;
+    };
+    let index = std::fs::read_to_string(dir.join("INDEX.tsv")).unwrap();
+    let rows: Vec<Row> = index
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let cols: Vec<&str> = line.split('\t').collect();
+            Row {
+                path: cols[0].into(),
+                format: cols[1].into(),
+                expected: cols[2].into(),
+            }
+        })
+        .filter(|r| COVERED.contains(&r.format.as_str()))
+        .collect();
+    assert!(!rows.is_empty(), "no covered rows in INDEX.tsv");
+
+    let f = Fixture::new();
+    let mut args: Vec<String> = ["scan", "--format", "json", "--timeout", "30"]
+        .map(String::from)
+        .to_vec();
+    args.extend(rows.iter().map(|r| dir.join(&r.path).display().to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let report = f.run(&args).json();
+    let files: BTreeMap<&str, &serde_json::Value> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|file| (file["path"].as_str().unwrap(), file))
+        .collect();
+
+    // format -> [malicious flagged, malicious total, benign flagged, benign total, errors]
+    let mut table: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for row in &rows {
+        let path = dir.join(&row.path).display().to_string();
+        let file = files[path.as_str()];
+        let checks = file["checks"].as_array().unwrap();
+        let failed_at = |levels: &[&str]| {
+            checks.iter().any(|c| {
+                c["status"] == "failed" && levels.contains(&c["severity"].as_str().unwrap())
+            })
+        };
+        let flagged = failed_at(&["high", "critical"]);
+        let noisy = failed_at(&["medium", "high", "critical"]);
+        let errored = checks.iter().any(|c| c["status"] == "error");
+        let t = table.entry(row.format.as_str()).or_default();
+        t[4] += errored as usize;
+        match row.expected.as_str() {
+            "malicious" => {
+                t[1] += 1;
+                t[0] += flagged as usize;
+                if !flagged {
+                    problems.push(format!("missed malicious {}", row.path));
+                }
+            }
+            "benign" => {
+                t[3] += 1;
+                t[2] += noisy as usize;
+                if noisy {
+                    problems.push(format!("flagged benign {}", row.path));
+                }
+            }
+            _ => {}
+        }
+        if errored && row.expected != "unknown" {
+            problems.push(format!("error on {}", row.path));
+        }
+    }
+    eprintln!(
+        "{:<36} {:>10} {:>12} {:>7}",
+        "format", "recall", "false-pos", "errors"
+    );
+    for (format, [mf, mt, bf, bt, e]) in &table {
+        eprintln!(
+            "{format:<36} {:>10} {:>12} {e:>7}",
+            format!("{mf}/{mt}"),
+            format!("{bf}/{bt}")
+        );
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
