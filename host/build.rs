@@ -7,7 +7,16 @@ mod wasm;
 use std::path::Path;
 
 /// Directories under `plugins/` whose crate (`cordon-plugin-<dir>`) ships inside `cordon`.
-const BUNDLED: &[&str] = &["pickle", "safetensors"];
+const BUNDLED: &[&str] = &[
+    "pickle",
+    "safetensors",
+    "zip",
+    "tar",
+    "sevenz",
+    "compressed",
+    "onnx",
+    "tensorflow",
+];
 
 fn main() {
     let host = Path::new(env!("CARGO_MANIFEST_DIR"));

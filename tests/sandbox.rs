@@ -207,6 +207,19 @@ fn member_count_limit_is_recorded() {
 }
 
 #[test]
+fn stored_members_count_against_the_byte_limits() {
+    let f = Fixture::new();
+    f.write("x.hostile", "members");
+    let (_, report) = hostile_scan(&f, &["--max-member-bytes", "4"]);
+    let all = checks(&report, "x.hostile");
+    let stored = all
+        .iter()
+        .find(|c| c["location"]["member"] == "stored.hostile")
+        .expect("stored member check");
+    assert_eq!(stored["rule"], "cordon-archive-member-size", "{all:#?}");
+}
+
+#[test]
 fn contract_violations_are_errors_not_silence() {
     let f = Fixture::new();
     f.write("rule.hostile", "unknown-rule");

@@ -25,7 +25,9 @@ fn main() {
 }
 
 fn write(path: &Path, generate: impl FnOnce(&mut Pickle)) {
-    let mut out = Pickle(std::io::BufWriter::new(std::fs::File::create(path).unwrap()));
+    let mut out = Pickle(std::io::BufWriter::new(
+        std::fs::File::create(path).unwrap(),
+    ));
     generate(&mut out);
     out.0.flush().unwrap();
 }
@@ -53,7 +55,11 @@ fn measure(path: &Path, cache: &Path) {
     let failed = report["summary"]["checks"]["failed"].as_u64().unwrap_or(0);
     let errors = report["summary"]["checks"]["error"].as_u64().unwrap_or(0);
     let t = Instant::now();
-    let status = Command::new("sha256sum").arg(path).stdout(Stdio::null()).status().unwrap();
+    let status = Command::new("sha256sum")
+        .arg(path)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
     assert!(status.success());
     let reference = t.elapsed();
     println!(

@@ -75,7 +75,7 @@ impl Fixture {
             (dir, "[TMP]".into()),
             (
                 r#""(started|finished)_at": "[^"]+""#.into(),
-                r#""$1_at": "[TIME]""#.into(),
+                r#""${1}_at": "[TIME]""#.into(),
             ),
             (
                 r#""duration_ms": [0-9.e-]+"#.into(),

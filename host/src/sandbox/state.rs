@@ -88,7 +88,7 @@ impl MemberBuffer {
 
     fn into_source(self) -> std::io::Result<Source> {
         match self.spill {
-            None => Ok(Source::Memory(Arc::new(self.memory))),
+            None => Ok(Source::memory(self.memory)),
             Some(mut file) => {
                 file.seek(SeekFrom::Start(0))?;
                 Ok(Source::file(file, self.written))
@@ -353,8 +353,19 @@ impl Host for HostState {
         let Some(source) = self.input.as_ref().and_then(|s| s.slice(offset, len)) else {
             return Ok(Err(format!("range {offset}+{len} is outside the input")));
         };
-        Ok(self
-            .new_member(header, MemberContent::Ready(source))
-            .map(|_| ()))
+        let index = match self.new_member(header, MemberContent::Ready(source)) {
+            Ok(index) => index,
+            Err(e) => return Ok(Err(e)),
+        };
+        // Stored members cost no decompression, but scanning them does: they count
+        // against the same byte limits as streamed ones.
+        if let Err(hit) = self.budget.add_bytes(&self.limits, 0, len, None) {
+            self.members[index].content = MemberContent::Stopped { hit, written: 0 };
+            return Ok(Err(format!(
+                "member {:?} refused: {hit:?} limit",
+                self.members[index].name
+            )));
+        }
+        Ok(Ok(()))
     }
 }
