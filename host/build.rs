@@ -10,6 +10,7 @@ use std::path::Path;
 const BUNDLED: &[&str] = &[
     "pickle",
     "safetensors",
+    "torchscript",
     "zip",
     "tar",
     "sevenz",

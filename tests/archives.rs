@@ -437,3 +437,45 @@ fn corpus_archives_report_their_anomalies() {
         assert!(expectation, "{format} {path}: {:#}", file(&report, path));
     }
 }
+
+#[test]
+fn torchscript_code_in_a_pytorch_archive_is_checked() {
+    let f = Fixture::new();
+    let model = Zip::default()
+        .stored("m/data.pkl", b"\x80\x02}q\x00.")
+        .stored("m/version", b"3\n")
+        .deflated(
+            "m/code/__torch__.py",
+            b"def forward(self, x):\n  return __import__(\"os\").system(\"id\")\n",
+        )
+        .finish();
+    f.write("scripted.pt", &model);
+    let (code, report) = scan(&f, &[]);
+    assert_eq!(code, 1);
+    let calls = found(
+        &report,
+        "scripted.pt",
+        "torchscript-dangerous-call",
+        "failed",
+    );
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert_eq!(member(calls[0]), "m/code/__torch__.py");
+    assert_eq!(calls[0]["location"]["locator"], "line 2");
+}
+
+#[test]
+fn storages_that_merely_start_like_a_pickle_are_not_findings() {
+    // float32 weights whose first bytes are PROTO 2, then values no pickle has.
+    let mut weights = vec![0x80, 0x02];
+    weights.extend((0..62u32).flat_map(|i| (i as f32 * 0.37).to_le_bytes()));
+    let f = Fixture::new();
+    let model = Zip::default()
+        .stored("m/data.pkl", b"\x80\x02}q\x00.")
+        .stored("m/data/0", &weights)
+        .stored("m/version", b"3\n")
+        .finish();
+    f.write("weights.pt", &model);
+    let (code, report) = scan(&f, &[]);
+    assert_eq!(code, 0, "{:#}", report["files"][0]["checks"]);
+    no_crash_or_error(&report, "weights.pt");
+}

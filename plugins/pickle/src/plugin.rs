@@ -64,11 +64,49 @@ impl sdk::Plugin for PicklePlugin {
                 "does not start like a pickle stream".into(),
             ));
         }
+        let analysis = analyze(input.reader(), &limits);
+        if !expects_pickle(input) && is_raw_data(&analysis) {
+            return Err(ScanError::Unsupported(
+                "starts like a pickle but holds no complete stream and imports nothing: raw data"
+                    .into(),
+            ));
+        }
         let mut out = ScanOutput::default();
         out.meta("format", "pickle");
-        record(&mut out, analyze(input.reader(), &limits), 0);
+        record(&mut out, analysis, 0);
         Ok(out)
     }
+}
+
+/// Extensions that only pickles use; `.bin`, `.pt` or `.data` also name raw tensor
+/// bytes, and a PyTorch zip's storages have no extension at all.
+const PICKLE_ONLY_EXTENSIONS: &[&str] = &[
+    ".pkl",
+    ".pickle",
+    ".joblib",
+    ".dill",
+    ".cloudpickle",
+    ".sav",
+    ".p",
+];
+
+/// Whether the input is a pickle by its parent's word or its name, so that damage
+/// is a finding rather than a sign that it is something else.
+fn expects_pickle(input: &Input) -> bool {
+    let name = input.name().to_ascii_lowercase();
+    input.hint().as_deref() == Some("pickle")
+        || PICKLE_ONLY_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
+}
+
+/// Bytes that happen to start like a pickle (0x80 0x02 is a common float16 pair):
+/// the stream breaks without a single import, so nothing in it could run.
+fn is_raw_data(analysis: &Analysis) -> bool {
+    let imports = analysis.meta("globals_total").is_some_and(|n| n != "0");
+    let broken = analysis
+        .findings
+        .iter()
+        .any(|f| f.rule == "pickle-malformed" && f.status == Status::Failed);
+    broken && !imports
 }
 
 register_plugin!(PicklePlugin);
@@ -253,6 +291,22 @@ mod tests {
         for r in rules() {
             assert!(ids.iter().any(|id| id == r.id));
         }
+    }
+
+    #[test]
+    fn broken_streams_without_imports_are_raw_data() {
+        // float16 weights that happen to begin with PROTO 2.
+        let noise = analyze(
+            &[0x80, 0x02, 0xff, 0x13, 0x80, 0x3c][..],
+            &Limits::default(),
+        );
+        assert!(is_raw_data(&noise));
+        // A truncated stream that imports something is a finding, not noise.
+        let payload = analyze(&b"\x80\x02cos\nsystem\n"[..], &Limits::default());
+        assert!(!is_raw_data(&payload));
+        // A complete benign stream is a pickle.
+        let clean = analyze(&b"\x80\x02}q\x00."[..], &Limits::default());
+        assert!(!is_raw_data(&clean));
     }
 
     #[test]

@@ -311,7 +311,13 @@ fn hand_back_all<R: BufRead + Seek>(
                 .member(entry.display_name()),
             );
         }
-        let hint = (role != Role::Other).then_some("pickle");
+        // Storages get no hint: the pickle plugin then treats a broken stream
+        // without imports as the raw tensor bytes it most likely is.
+        let hint = match role {
+            Role::Pickle => Some("pickle"),
+            Role::Code => Some("torchscript"),
+            Role::Storage | Role::Other => None,
+        };
         let member = header(
             entry.display_name(),
             hint,

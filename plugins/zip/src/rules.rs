@@ -96,8 +96,8 @@ pub fn catalog() -> Vec<Rule> {
             .attack(&[OBFUSCATION])
             .remediation("Treat the archive as corrupt or crafted; do not load it.")
             .references(&[APPNOTE]),
-        Rule::new(STORAGE_PICKLE, "Tensor storages hold raw data", Severity::Medium, "code-execution")
-            .description("In a PyTorch archive, `data/<n>` records are raw tensor bytes that torch.load never unpickles. One that starts like a pickle stream is a smuggled payload for a second-stage loader; it is handed back so the pickle plugin inspects it.")
+        Rule::new(STORAGE_PICKLE, "Tensor storages hold raw data", Severity::Low, "code-execution")
+            .description("In a PyTorch archive, `data/<n>` records are raw tensor bytes that torch.load never unpickles. One that starts like a pickle stream may be a smuggled payload for a second-stage loader, or weights that happen to start with those bytes; it is handed back without a hint so the pickle plugin decides, and reports any import it finds.")
             .cwe(&[502, 506])
             .attack(&[SUPPLY_CHAIN, "T1027.009"])
             .remediation("Do not load the model with any tool that unpickles arbitrary archive members.")

@@ -542,10 +542,9 @@ fn pytorch_layout_hands_back_pickles_and_summarises_storages() {
         rec.get("archive/data.pkl").header.hint.as_deref(),
         Some("pickle")
     );
-    assert_eq!(
-        rec.get("archive/data/1").header.hint.as_deref(),
-        Some("pickle")
-    );
+    // A storage is handed back without a hint: the pickle plugin tells a payload
+    // from weights that merely start like one.
+    assert_eq!(rec.get("archive/data/1").header.hint, None);
     assert_eq!(rec.get("archive/version").header.hint, None);
     let smuggled = problems(&out, rules::STORAGE_PICKLE);
     assert_eq!(smuggled.len(), 1);

@@ -21,6 +21,8 @@ pub enum Role {
     Pickle,
     /// Raw tensor bytes.
     Storage,
+    /// TorchScript source that `torch.jit.load` compiles and runs.
+    Code,
     Other,
 }
 
@@ -55,6 +57,9 @@ impl Layout {
         let top_level_pickle = rest.ends_with(b".pkl") && !rest.contains(&b'/');
         if top_level_pickle || rest.ends_with(b".debug_pkl") {
             return Role::Pickle;
+        }
+        if rest.starts_with(b"code/") && rest.ends_with(b".py") {
+            return Role::Code;
         }
         match rest.strip_prefix(b"data/") {
             Some(key) if !key.is_empty() && key.iter().all(u8::is_ascii_digit) => Role::Storage,
@@ -137,7 +142,8 @@ mod tests {
         assert!(l.torchscript);
         assert_eq!(l.role(b"m/constants.pkl"), Role::Pickle);
         assert_eq!(l.role(b"m/code/__torch__.py.debug_pkl"), Role::Pickle);
-        assert_eq!(l.role(b"m/code/__torch__.py"), Role::Other);
+        assert_eq!(l.role(b"m/code/__torch__.py"), Role::Code);
+        assert_eq!(l.role(b"m/code/__torch__/nn/linear.py"), Role::Code);
         assert_eq!(l.role(b"m/code/x.pkl"), Role::Other);
     }
 
