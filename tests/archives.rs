@@ -479,3 +479,26 @@ fn storages_that_merely_start_like_a_pickle_are_not_findings() {
     assert_eq!(code, 0, "{:#}", report["files"][0]["checks"]);
     no_crash_or_error(&report, "weights.pt");
 }
+
+#[test]
+fn compressed_joblib_files_reach_the_pickle_scanner() {
+    let payload = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
+    let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), Compression::default());
+    zlib.write_all(payload).unwrap();
+    let zlib = zlib.finish().unwrap();
+    let mut legacy = b"ZF".to_vec();
+    legacy.extend(format!("{:<19}", format!("{:#x}", payload.len())).bytes());
+    legacy.extend(&zlib);
+    let f = Fixture::new();
+    f.write("zlib.joblib", &zlib);
+    f.write("gzip.joblib", gzip(payload));
+    f.write("legacy.joblib", &legacy);
+    let (code, report) = scan(&f, &[]);
+    assert_eq!(code, 1);
+    for name in ["zlib.joblib", "gzip.joblib", "legacy.joblib"] {
+        let hits = found(&report, name, "pickle-dangerous-global", "failed");
+        assert_eq!(hits.len(), 1, "{name}: {:#}", report);
+        assert_eq!(member(hits[0]), name);
+        no_crash_or_error(&report, name);
+    }
+}

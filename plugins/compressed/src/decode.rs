@@ -2,14 +2,14 @@
 //! member. Every decoder here reads exactly its stream, so the reader is left on
 //! the first byte after it.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 use ruzstd::decoding::StreamingDecoder;
 use ruzstd::decoding::errors::FrameDecoderError;
 
 use crate::common::inflate::Inflater;
 use crate::common::members::{Copied, copy};
-use crate::format::Format;
+use crate::format::{Format, JOBLIB_ZLIB_HEADER};
 use crate::gzip;
 
 /// Largest xz dictionary or zstd window decoded.
@@ -56,6 +56,23 @@ pub fn one_stream<R: BufRead>(
             &mut ignore,
             bytes,
         )),
+        Format::Lzma => {
+            let limit_kb = (MAX_WINDOW_BYTES >> 10) as u32;
+            match lzma_rust2::LzmaReader::new_mem_limit(r, limit_kb, None) {
+                Ok(mut decoder) => ending(copy(&mut decoder, out, &mut ignore, bytes)),
+                Err(e) if e.kind() == io::ErrorKind::OutOfMemory => {
+                    Ending::TooMuchMemory(format!("lzma header: {e}"))
+                }
+                Err(e) => Ending::Damaged(format!("lzma header: {e}")),
+            }
+        }
+        Format::JoblibZlib => {
+            let mut header = [0; JOBLIB_ZLIB_HEADER];
+            if let Err(e) = r.read_exact(&mut header) {
+                return Ending::Damaged(format!("joblib header: {e}"));
+            }
+            ending(copy(&mut Inflater::zlib(r), out, &mut ignore, bytes))
+        }
     }
 }
 

@@ -9,7 +9,14 @@ pub enum Format {
     Zstd,
     Lz4,
     Zlib,
+    /// The legacy `.lzma` ("LZMA alone") container, which joblib's `lzma` compressor writes.
+    Lzma,
+    /// joblib before 0.10: `ZF`, the length in hex padded to 19 bytes, then a zlib stream.
+    JoblibZlib,
 }
+
+/// Bytes before the zlib stream in joblib's legacy container.
+pub const JOBLIB_ZLIB_HEADER: usize = 21;
 
 impl Format {
     /// Recognise a stream from its first bytes. zlib has no magic: only the
@@ -22,6 +29,11 @@ impl Format {
             [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Format::Xz,
             [0x28, 0xb5, 0x2f, 0xfd, ..] => Format::Zstd,
             [0x04, 0x22, 0x4d, 0x18, ..] => Format::Lz4,
+            [b'Z', b'F', b'0', b'x', ..] => Format::JoblibZlib,
+            // Properties byte 0x5d (lc=3, lp=0, pb=2: every common encoder's
+            // default), then a little-endian dictionary size that is a multiple
+            // of 64 KiB and at most 256 MiB, as encoders write.
+            [0x5d, 0x00, 0x00, _, high, ..] if *high <= 0x10 => Format::Lzma,
             [0x78, flg, ..] if (0x7800 | u16::from(*flg)) % 31 == 0 && flg & 0x20 == 0 => {
                 Format::Zlib
             }
@@ -37,6 +49,8 @@ impl Format {
             Format::Zstd => "zstd",
             Format::Lz4 => "lz4",
             Format::Zlib => "zlib",
+            Format::Lzma => "lzma",
+            Format::JoblibZlib => "joblib-zlib",
         }
     }
 
@@ -47,8 +61,9 @@ impl Format {
             Format::Bzip2 => Some(b"BZh"),
             Format::Xz => Some(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]),
             Format::Zstd => Some(&[0x28, 0xb5, 0x2f, 0xfd]),
-            // lz4's decoder reads concatenated frames itself; zlib streams have no magic.
-            Format::Lz4 | Format::Zlib => None,
+            // lz4's decoder reads concatenated frames itself; zlib and lzma streams
+            // have no magic of their own, and joblib writes one stream per file.
+            Format::Lz4 | Format::Zlib | Format::Lzma | Format::JoblibZlib => None,
         }
     }
 
@@ -66,6 +81,8 @@ impl Format {
             Format::Zstd => &[(".tzst", ".tar"), (".zst", ""), (".zstd", "")],
             Format::Lz4 => &[(".lz4", "")],
             Format::Zlib => &[(".zz", ""), (".zlib", "")],
+            Format::Lzma => &[(".lzma", ""), (".tlz", ".tar")],
+            Format::JoblibZlib => &[],
         }
     }
 
@@ -113,6 +130,13 @@ mod tests {
         assert_eq!(Format::detect(&[0x78, 0x9d]), None);
         assert_eq!(Format::detect(&[0x78, 0xbb]), None);
         assert_eq!(Format::detect(b"xyz"), None);
+        assert_eq!(
+            Format::detect(&[0x5d, 0, 0, 0x80, 0, 0xff]),
+            Some(Format::Lzma)
+        );
+        assert_eq!(Format::detect(&[0x5d, 0, 0, 0, 4]), Some(Format::Lzma));
+        assert_eq!(Format::detect(&[0x5d, 0, 0, 0x80, 0x11]), None);
+        assert_eq!(Format::detect(b"ZF0x1f   "), Some(Format::JoblibZlib));
     }
 
     #[test]

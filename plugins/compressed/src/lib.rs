@@ -35,7 +35,7 @@ impl Plugin for Compressed {
         PluginInfo {
             name: "compressed".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "gzip, bzip2, xz, zstd, lz4 and zlib streams: integrity, hidden data, decoder memory; the decompressed data handed back".into(),
+            description: "gzip, bzip2, xz, zstd, lz4, zlib and lzma streams, joblib's legacy zlib container: integrity, hidden data, decoder memory; the decompressed data handed back".into(),
             formats: vec![
                 FormatClaim::new("gzip", &["gz", "tgz", "taz"]).magic(0, &[0x1f, 0x8b]),
                 FormatClaim::new("bzip2", &["bz2", "tbz2", "tbz"]).magic(0, b"BZh"),
@@ -48,6 +48,8 @@ impl Plugin for Compressed {
                     .magic(0, &[0x78, 0x5e])
                     .magic(0, &[0x78, 0x9c])
                     .magic(0, &[0x78, 0xda]),
+                FormatClaim::new("lzma", &["lzma", "tlz"]).magic(0, &[0x5d, 0x00, 0x00]),
+                FormatClaim::new("joblib-zlib", &[]).magic(0, b"ZF0x"),
             ],
             rules: rules::catalog(),
         }

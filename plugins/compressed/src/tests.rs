@@ -326,3 +326,25 @@ fn damaged_streams_never_panic() {
         }
     }
 }
+
+#[test]
+fn joblib_compressors_stream_their_pickle_back() {
+    // `lzma.compress(b"\\x80\\x02}q\\x00.", format=lzma.FORMAT_ALONE)`, as joblib's lzma compressor writes.
+    let lzma_alone = [
+        0x5d, 0x00, 0x00, 0x80, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x40,
+        0x00, 0x8b, 0x29, 0xd7, 0x80, 0xb9, 0xc1, 0x0f, 0xdf, 0xff, 0xff, 0x08, 0x80, 0x00, 0x00,
+    ];
+    let (out, rec) = scan_named(&lzma_alone, "model.joblib");
+    no_problems(&out);
+    assert_eq!(meta(&out, "format"), "lzma");
+    assert_eq!(produced(&rec, "model.joblib"), b"\x80\x02}q\x00.");
+
+    // joblib < 0.10: "ZF", hex length padded to 19 bytes, zlib.
+    let mut legacy = b"ZF".to_vec();
+    legacy.extend(format!("{:<19}", "0x6").bytes());
+    legacy.extend(compress_to_vec_zlib(b"\x80\x02}q\x00.", 6));
+    let (out, rec) = scan_named(&legacy, "old.pkl");
+    no_problems(&out);
+    assert_eq!(meta(&out, "format"), "joblib-zlib");
+    assert_eq!(produced(&rec, "old.pkl"), b"\x80\x02}q\x00.");
+}
