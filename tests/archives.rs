@@ -502,3 +502,43 @@ fn compressed_joblib_files_reach_the_pickle_scanner() {
         no_crash_or_error(&report, name);
     }
 }
+
+#[test]
+fn malicious_pickle_is_found_through_every_layer() {
+    let payload: &[u8] = b"\x80\x02cos\nsystem\nX\x02\x00\x00\x00id\x85R.";
+    let f = Fixture::new();
+    // A tar.gz of the pickle.
+    f.write(
+        "model.tar.gz",
+        gzip(&Tar::default().file("model/data.pkl", payload).finish()),
+    );
+    // A zip in a 7z in a tar.
+    let zip = Zip::default()
+        .deflated("archive/data.pkl", payload)
+        .stored("archive/version", b"3\n")
+        .finish();
+    let mut seven = sevenz_rust2::ArchiveWriter::new(std::io::Cursor::new(Vec::new())).unwrap();
+    seven
+        .push_archive_entry(
+            sevenz_rust2::ArchiveEntry::new_file("weights/model.pt"),
+            Some(zip.as_slice()),
+        )
+        .unwrap();
+    let seven = seven.finish().unwrap().into_inner();
+    f.write(
+        "bundle.tar",
+        Tar::default().file("release/model.7z", &seven).finish(),
+    );
+    let (code, report) = scan(&f, &[]);
+    assert_eq!(code, 1);
+    let tgz = found(&report, "model.tar.gz", "pickle-dangerous-global", "failed");
+    assert_eq!(member(tgz[0]), "model.tar!model/data.pkl");
+    let nested = found(&report, "bundle.tar", "pickle-dangerous-global", "failed");
+    assert_eq!(
+        member(nested[0]),
+        "release/model.7z!weights/model.pt!archive/data.pkl"
+    );
+    for name in ["model.tar.gz", "bundle.tar"] {
+        no_crash_or_error(&report, name);
+    }
+}
