@@ -17,6 +17,7 @@ const BUNDLED: &[&str] = &[
     "compressed",
     "onnx",
     "tensorflow",
+    "keras",
 ];
 
 fn main() {

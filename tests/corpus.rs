@@ -44,6 +44,7 @@ const COVERED: &[&str] = &[
     "npz-object",
     "npz-object-deflate",
     "skops-zip",
+    "keras-h5",
 ];
 
 /// Formats whose benign files must still be flagged: an encrypted member cannot be
