@@ -18,6 +18,8 @@ const BUNDLED: &[&str] = &[
     "onnx",
     "tensorflow",
     "keras",
+    "gguf",
+    "hf-config",
 ];
 
 fn main() {

@@ -45,6 +45,8 @@ const COVERED: &[&str] = &[
     "npz-object-deflate",
     "skops-zip",
     "keras-h5",
+    "jinja2-chat-template-json",
+    "jinja2-template",
 ];
 
 /// Formats whose benign files must still be flagged: an encrypted member cannot be

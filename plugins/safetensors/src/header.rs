@@ -35,6 +35,16 @@ impl<'de> Deserialize<'de> for Header {
     }
 }
 
+impl Header {
+    /// The `__metadata__` entry, if any (the first, when duplicated).
+    pub fn metadata(&self) -> Option<&Value> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == "__metadata__")
+            .map(|(_, v)| v)
+    }
+}
+
 pub fn parse(bytes: &[u8]) -> Result<Header, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
     // Writers pad the header with trailing spaces to align the data.
@@ -64,26 +74,6 @@ pub fn check_duplicates(header: &Header, out: &mut ScanOutput) {
             .evidence("occurrences", count),
         );
     }
-}
-
-pub fn check_metadata(header: &Header, out: &mut ScanOutput) {
-    let Some((_, value)) = header.0.iter().find(|(k, _)| k == "__metadata__") else {
-        return;
-    };
-    let check = match value.as_object() {
-        Some(map) if map.values().all(Value::is_string) => {
-            out.meta("metadata-keys", map.len());
-            Check::passed(
-                rules::METADATA,
-                format!("__metadata__ holds {} string entries", map.len()),
-            )
-        }
-        _ => Check::failed(
-            rules::METADATA,
-            "__metadata__ is not a map of strings to strings",
-        ),
-    };
-    out.push(check.locator("__metadata__"));
 }
 
 /// A tensor entry that passed the entry and size checks.

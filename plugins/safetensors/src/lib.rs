@@ -1,8 +1,12 @@
 //! Cordon plugin for safetensors files: validates the JSON header and the layout
-//! of the tensor data it describes, reading only the header.
+//! of the tensor data it describes, searches the `__metadata__` strings for code,
+//! commands, credentials and URLs, and reports what the model is. Reads only the
+//! header: a 20 GB file costs its header's bytes.
 
 mod header;
+mod hints;
 mod layout;
+mod metadata;
 mod rules;
 
 use cordon_plugin_sdk::{
@@ -19,7 +23,8 @@ impl Plugin for Safetensors {
         PluginInfo {
             name: "safetensors".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "safetensors header, tensor table and data layout validation".into(),
+            description: "safetensors header, tensor table, data layout and metadata strings"
+                .into(),
             formats: vec![FormatClaim::new("safetensors", &["safetensors"]).sniff()],
             rules: rules::catalog(),
         }
@@ -94,8 +99,11 @@ pub fn analyze_header(bytes: &[u8], file_size: u64, out: &mut ScanOutput) {
         }
     };
     header::check_duplicates(&header, out);
-    header::check_metadata(&header, out);
+    metadata::check(&header, out);
     let tensors = header::tensors(&header, out);
+    if let Some(family) = hints::architecture(tensors.iter().map(|t| t.name.as_str())) {
+        out.meta("architecture-hint", family);
+    }
     let data_len = file_size - 8 - bytes.len() as u64;
     layout::check(&tensors, data_len, 8 + bytes.len() as u64, out);
 }

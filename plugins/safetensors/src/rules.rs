@@ -1,6 +1,7 @@
 //! The plugin's rule catalog.
 
 use cordon_plugin_sdk::{Rule, Severity};
+use cordon_text_audit::Kind;
 
 pub const HEADER_LENGTH: &str = "safetensors-header-length";
 pub const HEADER_JSON: &str = "safetensors-header-json";
@@ -12,8 +13,13 @@ pub const METADATA: &str = "safetensors-metadata";
 
 const SPEC: &str = "https://github.com/huggingface/safetensors#format";
 
+/// `safetensors-metadata-<kind>`: what the `__metadata__` values were searched for.
+pub fn text_rule(kind: Kind) -> String {
+    format!("safetensors-metadata-{}", kind.slug())
+}
+
 pub fn catalog() -> Vec<Rule> {
-    vec![
+    let mut rules = vec![
         Rule::new(HEADER_LENGTH, "Header length is within bounds", Severity::High, "denial-of-service")
             .description("The 8-byte length prefix must describe a header that fits in the file and stays under 100 MB; loaders allocate it before parsing.")
             .cwe(&[789, 130])
@@ -52,5 +58,23 @@ pub fn catalog() -> Vec<Rule> {
             .cwe(&[20])
             .remediation("Re-export the model; loaders may reject the file.")
             .references(&[SPEC]),
-    ]
+    ];
+    for kind in Kind::ALL {
+        let text = kind.rule_text();
+        rules.push(
+            Rule::new(
+                &text_rule(kind),
+                text.title,
+                crate::metadata::severity(text.level),
+                text.category,
+            )
+            .description(text.description)
+            .cwe(text.cwe)
+            .attack(text.attack)
+            .remediation(text.remediation)
+            .references(&[SPEC])
+            .false_positives(text.false_positives),
+        );
+    }
+    rules
 }

