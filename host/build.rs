@@ -20,6 +20,9 @@ const BUNDLED: &[&str] = &[
     "keras",
     "gguf",
     "hf-config",
+    "executables",
+    "skops",
+    "torchserve",
 ];
 
 fn main() {

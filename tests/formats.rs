@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{Fixture, checks, file};
+use support::{Fixture, checks, file, safetensors};
 
 /// A minimal GGUF v3 file: string metadata, then one F32 tensor of `n` elements.
 fn gguf(metadata: &[(&str, &str)], n: u64) -> Vec<u8> {
@@ -176,6 +176,7 @@ fn hugging_face_repository_files_report_custom_code() {
         "import os\n\nclass TinyForCausalLM:\n    def hook(self):\n        os.system('id')\n",
     );
     f.write("repo/data.json", r#"{"rows": [1, 2, 3]}"#);
+    f.write("repo/model.safetensors", safetensors(4, 0));
     let run = f.run(&["scan", "--format", "json", "repo"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let report = run.json();
@@ -197,6 +198,13 @@ fn hugging_face_repository_files_report_custom_code() {
         python[0]["message"],
         "line 5: runs a shell command (os.system)"
     );
+
+    // The weights carry the directory-level view: code beside them, which the config points at.
+    let weights = failed(&report, "model.safetensors");
+    assert_eq!(weights.len(), 1, "{weights:#?}");
+    assert_eq!(weights[0]["rule"], "cordon-custom-code");
+    assert_eq!(weights[0]["severity"], "medium");
+    assert_eq!(weights[0]["evidence"]["python_files"], "modeling_tiny.py");
 
     // JSON that is not a config is declined and reported as unrecognised.
     let data = checks(&report, "data.json");

@@ -15,7 +15,7 @@ use crate::output::{self, Format, Style};
 use crate::sandbox::{CONTRACT_VERSION, ComponentCache, Sandbox, SandboxConfig};
 use crate::scan::Scanner;
 use crate::walk::{self, WalkOptions};
-use crate::{host_rules, registry};
+use crate::{host_rules, registry, siblings};
 
 #[derive(Parser)]
 #[command(
@@ -166,7 +166,7 @@ fn scan(args: ScanArgs) -> Result<i32> {
     let started_at = SystemTime::now();
     let clock = Instant::now();
     let progress = progress_bar();
-    let files = walk::scan_paths(
+    let mut files = walk::scan_paths(
         &scanner,
         &args.paths,
         &WalkOptions {
@@ -176,6 +176,7 @@ fn scan(args: ScanArgs) -> Result<i32> {
         &progress,
     );
     progress.finish_and_clear();
+    siblings::custom_code_next_to_weights(&mut files);
 
     let summary = Report::summarize(&files, args.fail_on);
     let report = Report {

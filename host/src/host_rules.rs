@@ -18,6 +18,7 @@ pub const ARCHIVE_MEMBER_SIZE: &str = "cordon-archive-member-size";
 pub const ARCHIVE_TOTAL_SIZE: &str = "cordon-archive-total-size";
 pub const ARCHIVE_RATIO: &str = "cordon-archive-compression-ratio";
 pub const ARCHIVE_UNFINISHED: &str = "cordon-archive-member-unfinished";
+pub const CUSTOM_CODE: &str = "cordon-custom-code";
 
 pub fn catalog() -> Vec<Rule> {
     let rule = |id: &str,
@@ -146,6 +147,15 @@ pub fn catalog() -> Vec<Rule> {
             "The archive plugin started a member but never finished it; the partial member was not scanned.",
             &[20],
             "Treat the member as unverified.",
+        ),
+        rule(
+            CUSTOM_CODE,
+            "No Python code shipped beside the weights",
+            Severity::Low,
+            "code-execution",
+            "Python files in the same directory as model weights are what `trust_remote_code=True` loaders import; medium when a config in the directory points loaders at code (auto_map, custom pipelines).",
+            &[94, 829],
+            "Read the Python files before loading the model with remote code enabled, or load without it.",
         ),
     ];
     for r in &mut rules {

@@ -11,5 +11,6 @@ pub mod registry;
 pub mod route;
 pub mod sandbox;
 pub mod scan;
+pub mod siblings;
 pub mod source;
 pub mod walk;

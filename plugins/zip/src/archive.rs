@@ -70,6 +70,26 @@ pub fn scan<R: BufRead + Seek>(
     Ok(out)
 }
 
+/// A skops archive: a top-level `schema.json` and otherwise only the top-level
+/// `.npy` arrays the schema references.
+fn is_skops(entries: &[Entry]) -> bool {
+    let top_level = |n: &[u8]| !n.contains(&b'/');
+    entries.iter().any(|e| e.name == b"schema.json")
+        && entries
+            .iter()
+            .all(|e| e.name == b"schema.json" || (top_level(&e.name) && e.name.ends_with(b".npy")))
+}
+
+/// Hints for the manifests of model bundles (skops, TorchServe `.mar`), which
+/// their plugins cannot claim by extension alone.
+fn bundle_hint(name: &[u8], skops: bool) -> Option<&'static str> {
+    match name {
+        b"schema.json" if skops => Some("skops-schema"),
+        b"MAR-INF/MANIFEST.json" => Some("torchserve-manifest"),
+        _ => None,
+    }
+}
+
 fn io_error(e: io::Error) -> ScanError {
     ScanError::Io(e.to_string())
 }
@@ -254,6 +274,7 @@ fn hand_back_all<R: BufRead + Seek>(
     let mut handed = HandedBack::default();
     let mut crc_verified = 0usize;
     let mut symlinks = 0usize;
+    let skops = is_skops(entries);
     for (entry, local) in entries.iter().zip(locals) {
         let Some(local) = local else { continue };
         let encrypted = flags::is_encrypted(entry, Some(local));
@@ -316,7 +337,8 @@ fn hand_back_all<R: BufRead + Seek>(
         let hint = match role {
             Role::Pickle => Some("pickle"),
             Role::Code => Some("torchscript"),
-            Role::Storage | Role::Other => None,
+            Role::Storage => None,
+            Role::Other => bundle_hint(&entry.name, skops),
         };
         let member = header(
             entry.display_name(),
