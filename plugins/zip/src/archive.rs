@@ -80,12 +80,33 @@ fn is_skops(entries: &[Entry]) -> bool {
             .all(|e| e.name == b"schema.json" || (top_level(&e.name) && e.name.ends_with(b".npy")))
 }
 
-/// Hints for the manifests of model bundles (skops, TorchServe `.mar`), which
-/// their plugins cannot claim by extension alone.
-fn bundle_hint(name: &[u8], skops: bool) -> Option<&'static str> {
-    match name {
-        b"schema.json" if skops => Some("skops-schema"),
-        b"MAR-INF/MANIFEST.json" => Some("torchserve-manifest"),
+/// A model bundle recognised by its members.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bundle {
+    Skops,
+    /// Keras v3 `.keras`: `config.json` and `metadata.json` beside the weights.
+    Keras,
+    Other,
+}
+
+fn bundle(entries: &[Entry]) -> Bundle {
+    let has = |name: &[u8]| entries.iter().any(|e| e.name == name);
+    if is_skops(entries) {
+        Bundle::Skops
+    } else if has(b"config.json") && has(b"metadata.json") {
+        Bundle::Keras
+    } else {
+        Bundle::Other
+    }
+}
+
+/// Hints for the manifests of model bundles (skops, Keras, TorchServe `.mar`),
+/// which their plugins cannot claim by extension alone.
+fn bundle_hint(name: &[u8], bundle: Bundle) -> Option<&'static str> {
+    match (name, bundle) {
+        (b"schema.json", Bundle::Skops) => Some("skops-schema"),
+        (b"config.json" | b"metadata.json", Bundle::Keras) => Some("keras-config"),
+        (b"MAR-INF/MANIFEST.json", _) => Some("torchserve-manifest"),
         _ => None,
     }
 }
@@ -274,7 +295,7 @@ fn hand_back_all<R: BufRead + Seek>(
     let mut handed = HandedBack::default();
     let mut crc_verified = 0usize;
     let mut symlinks = 0usize;
-    let skops = is_skops(entries);
+    let bundle = bundle(entries);
     for (entry, local) in entries.iter().zip(locals) {
         let Some(local) = local else { continue };
         let encrypted = flags::is_encrypted(entry, Some(local));
@@ -338,7 +359,7 @@ fn hand_back_all<R: BufRead + Seek>(
             Role::Pickle => Some("pickle"),
             Role::Code => Some("torchscript"),
             Role::Storage => None,
-            Role::Other => bundle_hint(&entry.name, skops),
+            Role::Other => bundle_hint(&entry.name, bundle),
         };
         let member = header(
             entry.display_name(),

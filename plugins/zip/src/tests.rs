@@ -734,3 +734,34 @@ fn damaged_archives_never_panic() {
         );
     }
 }
+
+#[test]
+fn keras_bundles_hint_their_configs() {
+    let zip = Builder::default()
+        .add(Member::stored(
+            "metadata.json",
+            br#"{"keras_version": "3.4.1"}"#,
+        ))
+        .add(Member::stored(
+            "config.json",
+            br#"{"class_name": "Sequential"}"#,
+        ))
+        .add(Member::stored("model.weights.h5", b"\x89HDF\r\n\x1a\n"))
+        .finish();
+    let (_, rec) = scan(&zip);
+    assert_eq!(
+        rec.get("config.json").header.hint.as_deref(),
+        Some("keras-config")
+    );
+    assert_eq!(
+        rec.get("metadata.json").header.hint.as_deref(),
+        Some("keras-config")
+    );
+    assert_eq!(rec.get("model.weights.h5").header.hint, None);
+    // A lone config.json in some other zip is left to routing by name.
+    let zip = Builder::default()
+        .add(Member::stored("config.json", b"{}"))
+        .finish();
+    let (_, rec) = scan(&zip);
+    assert_eq!(rec.get("config.json").header.hint, None);
+}
