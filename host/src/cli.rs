@@ -115,6 +115,13 @@ pub fn main() -> i32 {
         Command::Plugins { plugins, format } => list_plugins(plugins, format).map(|()| 0),
     };
     result.unwrap_or_else(|e| {
+        let broken_pipe = e
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe);
+        if broken_pipe {
+            // The reader (`| head`) stopped early on purpose.
+            return 0;
+        }
         eprintln!("cordon: error: {e:#}");
         2
     })
@@ -241,16 +248,17 @@ fn list_plugins(args: PluginArgs, format: Format) -> Result<()> {
                 env!("CARGO_PKG_VERSION")
             )?;
             for p in &summaries {
-                writeln!(
-                    out,
-                    "\n{} {}  [{}]\n  sha256  {}\n  formats {}\n  rules   {}",
-                    p.name,
-                    p.version,
-                    p.source,
-                    p.sha256,
-                    p.formats.join(", "),
-                    p.rules.len()
-                )?;
+                writeln!(out, "\n{} {}  [{}]", p.name, p.version, p.source)?;
+                // The host has rules of its own but no component or formats.
+                if !p.sha256.is_empty() {
+                    writeln!(
+                        out,
+                        "  sha256  {}\n  formats {}",
+                        p.sha256,
+                        p.formats.join(", ")
+                    )?;
+                }
+                writeln!(out, "  rules   {}", p.rules.len())?;
             }
         }
     }
