@@ -23,6 +23,10 @@ const BUNDLED: &[&str] = &[
     "executables",
     "skops",
     "torchserve",
+    "tflite",
+    "msgpack",
+    "orbax",
+    "pmml",
 ];
 
 fn main() {
