@@ -44,9 +44,9 @@ const COVERED: &[&str] = &[
     "npz-object",
     "npz-object-deflate",
     "skops-zip",
-    "keras-h5",
     "jinja2-chat-template-json",
     "jinja2-template",
+    "keras-h5",
 ];
 
 /// Formats whose benign files must still be flagged: an encrypted member cannot be

@@ -2,7 +2,7 @@
 //! member. Every decoder here reads exactly its stream, so the reader is left on
 //! the first byte after it.
 
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, BufRead, Write};
 
 use ruzstd::decoding::StreamingDecoder;
 use ruzstd::decoding::errors::FrameDecoderError;

@@ -143,7 +143,10 @@ mod tests {
     fn python_escapes_are_flagged_with_their_line() {
         let code = "def forward(self, x):\n  __import__(\"os\").system(\"id\")\n  return builtins.eval(x)\n";
         let f = failed(code);
-        let names: Vec<_> = f.iter().map(|(_, m)| m.split('`').nth(1).unwrap()).collect();
+        let names: Vec<_> = f
+            .iter()
+            .map(|(_, m)| m.split('`').nth(1).unwrap())
+            .collect();
         assert_eq!(names, vec!["__import__", "system", "builtins.eval"]);
         let mut out = ScanOutput::default();
         analyze(code, &mut out);

@@ -1,0 +1,98 @@
+//! Cordon plugin for runtime model formats that are mostly opaque: CoreML
+//! (`.mlmodel`, `.mlpackage` manifests), ExecuTorch programs (`.pte`) and
+//! TensorRT engines. It records what can be verified and, explicitly as skipped
+//! checks, what cannot.
+
+mod capped;
+mod coreml;
+mod executorch;
+mod paths;
+mod rules;
+mod tensorrt;
+
+use cordon_plugin_sdk::{
+    FormatClaim, Input, Options, Plugin, PluginInfo, ScanError, ScanOutput, register_plugin,
+};
+
+/// Largest `.mlpackage` Manifest.json read (real ones are under a KiB).
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+struct Runtimes;
+
+impl Plugin for Runtimes {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "runtimes".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "CoreML, ExecuTorch and TensorRT runtime model files".into(),
+            formats: vec![
+                FormatClaim::new("coreml", &["mlmodel"]),
+                FormatClaim::new("coreml-manifest", &["json"]),
+                FormatClaim::new("executorch", &["pte"]).magic(4, b"ET12"),
+                FormatClaim::new("tensorrt", &["engine", "plan", "trt"]),
+            ],
+            rules: rules::catalog(),
+        }
+    }
+
+    fn scan(input: &Input, _options: &Options) -> Result<ScanOutput, ScanError> {
+        let name = input.name().to_ascii_lowercase();
+        let mut out = ScanOutput::default();
+        if name.ends_with(".json") {
+            return manifest(input, &name);
+        }
+        let head = input.read_at(0, executorch::HEAD_BYTES)?;
+        if executorch::identifier(&head).is_some() && !name.ends_with(".mlmodel") {
+            executorch::analyze(&head, input.size(), &mut out);
+        } else if name.ends_with(".mlmodel") {
+            coreml::analyze(input.reader(), input.size(), &mut out);
+        } else if [".engine", ".plan", ".trt"]
+            .iter()
+            .any(|e| name.ends_with(e))
+        {
+            let head = input.read_at(0, tensorrt::SCAN_BYTES)?;
+            tensorrt::analyze(&head, input.size(), &mut out);
+        } else {
+            return Err(ScanError::Unsupported(
+                "not a CoreML, ExecuTorch or TensorRT file".into(),
+            ));
+        }
+        Ok(out)
+    }
+}
+
+register_plugin!(Runtimes);
+
+fn manifest(input: &Input, name: &str) -> Result<ScanOutput, ScanError> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    if base != "manifest.json" || input.size() > MAX_MANIFEST_BYTES {
+        return Err(ScanError::Unsupported(
+            "not an .mlpackage Manifest.json".into(),
+        ));
+    }
+    manifest_bytes(&input.read_at(0, input.size() as usize)?)
+}
+
+/// Checks a Manifest.json; `Unsupported` unless it has CoreML's `itemInfoEntries`.
+pub fn manifest_bytes(bytes: &[u8]) -> Result<ScanOutput, ScanError> {
+    let root: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ScanError::Unsupported(format!("Manifest.json is not JSON: {e}")))?;
+    if root.get("itemInfoEntries").is_none() {
+        return Err(ScanError::Unsupported(
+            "no itemInfoEntries: not an .mlpackage manifest".into(),
+        ));
+    }
+    let mut out = ScanOutput::default();
+    coreml::manifest(&root, &mut out);
+    Ok(out)
+}
+
+/// Checks a whole `.mlmodel` held in memory.
+pub fn coreml_bytes(bytes: &[u8]) -> ScanOutput {
+    let mut out = ScanOutput::default();
+    coreml::analyze(std::io::Cursor::new(bytes), bytes.len() as u64, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests;
