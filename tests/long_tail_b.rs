@@ -61,7 +61,7 @@ fn elf() -> Vec<u8> {
 /// A NumPy array of two little-endian float32 zeros.
 fn npy() -> Vec<u8> {
     let mut header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }".to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

@@ -76,6 +76,8 @@ fn measure(path: &Path, cache: &Path) {
 /// Wall time, peak resident set (bytes) and stdout of one `cordon scan`.
 fn scan(path: &Path, cache: &Path) -> (Duration, u64, Vec<u8>) {
     let t = Instant::now();
+    // Reaped below with `wait4`, which also reports the child's peak RSS.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(env!("CARGO_BIN_EXE_cordon"))
         .env("CORDON_CACHE_DIR", cache)
         .args(["scan", "--format", "json"])

@@ -288,7 +288,7 @@ fn plugin_summaries(scanner: &Scanner) -> Vec<PluginSummary> {
         version: p.info.version.clone(),
         sha256: p.sha256.clone(),
         source: p.source.clone(),
-        formats: p.info.formats.iter().map(|f| describe_claim(f)).collect(),
+        formats: p.info.formats.iter().map(describe_claim).collect(),
         rules: p.info.rules.clone(),
     });
     std::iter::once(host).chain(plugins).collect()

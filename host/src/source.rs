@@ -38,7 +38,7 @@ impl Source {
         }
     }
 
-    pub fn len(&self) -> u64 {
+    pub fn size(&self) -> u64 {
         self.len
     }
 
@@ -84,7 +84,7 @@ mod tests {
     fn slices_read_their_own_window() {
         let source = Source::memory(b"0123456789".to_vec());
         let inner = source.slice(2, 6).unwrap().slice(1, 3).unwrap();
-        assert_eq!(inner.len(), 3);
+        assert_eq!(inner.size(), 3);
         assert_eq!(inner.read_at(0, 10).unwrap(), b"345");
         assert_eq!(inner.read_at(2, 10).unwrap(), b"5");
         assert_eq!(inner.read_at(5, 10).unwrap(), b"");

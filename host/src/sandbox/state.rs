@@ -54,7 +54,7 @@ impl MemberContent {
     pub fn written(&self) -> u64 {
         match self {
             MemberContent::Open(buffer) => buffer.written,
-            MemberContent::Ready(source) => source.len(),
+            MemberContent::Ready(source) => source.size(),
             MemberContent::Stopped { written, .. } | MemberContent::Unfinished { written } => {
                 *written
             }
@@ -236,7 +236,7 @@ impl WasiView for HostState {
 
 impl HostInput for HostState {
     fn size(&mut self, input: Resource<InputHandle>) -> wasmtime::Result<u64> {
-        Ok(self.table.get(&input)?.source.len())
+        Ok(self.table.get(&input)?.source.size())
     }
 
     fn read(

@@ -225,7 +225,7 @@ fn check_structure(
         "num_tree_per_iteration",
         MAX_CLASSES,
         &mut fail,
-    ) && trees % per != 0
+    ) && !trees.is_multiple_of(per)
     {
         fail(format!(
             "{trees} trees is not a multiple of num_tree_per_iteration={per}"

@@ -145,10 +145,8 @@ fn model<R: BufRead + Seek>(w: &mut Walker<R>, top: bool, found: &mut Found) -> 
             }
             continue;
         };
-        if top {
-            if let Some((_, name)) = MODEL_TYPES.iter().find(|(n, _)| *n == field.number) {
-                found.model_type = Some(name);
-            }
+        if top && let Some((_, name)) = MODEL_TYPES.iter().find(|(n, _)| *n == field.number) {
+            found.model_type = Some(name);
         }
         match field.number {
             200 | 201 => {

@@ -73,6 +73,8 @@ impl Check {
     }
 }
 
+// The generated record has no derives to add `Default` to.
+#[allow(clippy::derivable_impls)]
 impl Default for ScanOutput {
     fn default() -> Self {
         ScanOutput {

@@ -191,9 +191,7 @@ fn dangerous_callables_are_critical() {
 fn malformed_schemas_are_flagged() {
     let out = analyze(br#"{"__loader__":"ObjectNode","__module__":"a"#, true).unwrap();
     assert_eq!(failed(&out)[0].0, rules::SCHEMA);
-    let json = format!(
-        r#"{{"protocol":1,"__loader__":"EvilNode","__module__":"sklearn","__class__":"X","content":{{"__loader__":5}}}}"#
-    );
+    let json = r#"{"protocol":1,"__loader__":"EvilNode","__module__":"sklearn","__class__":"X","content":{"__loader__":5}}"#.to_string();
     let out = analyze(json.as_bytes(), false).unwrap();
     let f: Vec<_> = failed(&out).into_iter().map(|(r, _, m)| (r, m)).collect();
     assert_eq!(f.len(), 2, "{f:?}");
