@@ -134,3 +134,37 @@ fn readme_and_plain_json_config_get_none_of_these_rules() {
         }
     }
 }
+
+#[test]
+fn openvino_ir_with_an_entity_or_extension_op_is_flagged() {
+    let f = Fixture::new();
+    f.write(
+        "model.xml",
+        r#"<?xml version="1.0"?><net name="m" version="11"><layers><layer id="0" name="x" type="Parameter" version="opset1"/></layers></net>"#,
+    );
+    f.write(
+        "evil.xml",
+        r#"<?xml version="1.0"?><!DOCTYPE net [<!ENTITY x SYSTEM "file:///etc/passwd">]><net name="m" version="11"><layers><layer id="0" name="y" type="Shell" version="custom_ops"/></layers></net>"#,
+    );
+    f.write(
+        "other.xml",
+        r#"<?xml version="1.0"?><project><name>not a model</name></project>"#,
+    );
+    let run = f.run(&["scan", "--format", "json", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let failed_rules = |name: &str| -> Vec<String> {
+        checks(&report, name)
+            .into_iter()
+            .filter(|c| c["status"] == "failed")
+            .map(|c| c["rule"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        failed_rules("evil.xml"),
+        vec!["openvino-doctype", "openvino-extension-op"]
+    );
+    assert!(failed_rules("model.xml").is_empty());
+    assert_eq!(file(&report, "model.xml")["formats"][0], "openvino-ir");
+    assert!(with_rule(&report, "other.xml", "openvino-").is_empty());
+}

@@ -1,14 +1,21 @@
 //! Cordon plugin for runtime model formats that are mostly opaque: CoreML
-//! (`.mlmodel`, `.mlpackage` manifests), ExecuTorch programs (`.pte`) and
-//! TensorRT engines. It records what can be verified and, explicitly as skipped
+//! (`.mlmodel`, `.mlpackage` manifests), OpenVINO IR (`.xml`), ExecuTorch
+//! programs (`.pte`) and TensorRT engines. It records what can be verified and, explicitly as skipped
 //! checks, what cannot.
 
 mod capped;
 mod coreml;
 mod executorch;
+mod openvino;
 mod paths;
 mod rules;
 mod tensorrt;
+
+/// The PMML plugin's XML tokenizer: no entity is ever expanded. Its entity
+/// helpers serve PMML; OpenVINO only needs the tokens.
+#[path = "../../pmml/src/xml.rs"]
+#[allow(dead_code)]
+mod xml;
 
 use cordon_plugin_sdk::{
     FormatClaim, Input, Options, Plugin, PluginInfo, ScanError, ScanOutput, register_plugin,
@@ -24,10 +31,11 @@ impl Plugin for Runtimes {
         PluginInfo {
             name: "runtimes".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "CoreML, ExecuTorch and TensorRT runtime model files".into(),
+            description: "CoreML, OpenVINO IR, ExecuTorch and TensorRT runtime model files".into(),
             formats: vec![
                 FormatClaim::new("coreml", &["mlmodel"]),
                 FormatClaim::new("coreml-manifest", &["json"]),
+                FormatClaim::new("openvino-ir", &["xml"]),
                 FormatClaim::new("executorch", &["pte"]).magic(4, b"ET12"),
                 FormatClaim::new("tensorrt", &["engine", "plan", "trt"]),
             ],
@@ -40,6 +48,9 @@ impl Plugin for Runtimes {
         let mut out = ScanOutput::default();
         if name.ends_with(".json") {
             return manifest(input, &name);
+        }
+        if name.ends_with(".xml") {
+            return openvino_ir(input);
         }
         let head = input.read_at(0, executorch::HEAD_BYTES)?;
         if executorch::identifier(&head).is_some() && !name.ends_with(".mlmodel") {
@@ -62,6 +73,28 @@ impl Plugin for Runtimes {
 }
 
 register_plugin!(Runtimes);
+
+/// IR files are small (weights live in the `.bin`); anything larger is not read whole.
+const MAX_IR_BYTES: u64 = 256 << 20;
+
+fn openvino_ir(input: &Input) -> Result<ScanOutput, ScanError> {
+    let prefix = input.read_at(0, 4096)?;
+    if !openvino::looks_like_ir(&prefix) {
+        return Err(ScanError::Unsupported(
+            "XML without a <net> root: not OpenVINO IR".into(),
+        ));
+    }
+    if input.size() > MAX_IR_BYTES {
+        return Err(ScanError::Limit(format!(
+            "{} bytes of IR XML is over the {MAX_IR_BYTES}-byte limit",
+            input.size()
+        )));
+    }
+    let bytes = input.read_at(0, input.size() as usize)?;
+    let mut out = ScanOutput::default();
+    openvino::analyze(&String::from_utf8_lossy(&bytes), &mut out);
+    Ok(out)
+}
 
 fn manifest(input: &Input, name: &str) -> Result<ScanOutput, ScanError> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);

@@ -9,6 +9,10 @@ pub const EXECUTORCH_STRUCTURE: &str = "executorch-structure";
 pub const EXECUTORCH_DELEGATES: &str = "executorch-delegates";
 pub const TENSORRT_OPAQUE: &str = "tensorrt-opaque-engine";
 pub const TENSORRT_LIBRARY: &str = "tensorrt-plugin-library";
+pub const OPENVINO_STRUCTURE: &str = "openvino-structure";
+pub const OPENVINO_DOCTYPE: &str = "openvino-doctype";
+pub const OPENVINO_EXTENSION: &str = "openvino-extension-op";
+pub const OPENVINO_EXTERNAL: &str = "openvino-external-reference";
 
 const COREML_REFS: &[&str] = &[
     "https://github.com/apple/coremltools/blob/main/mlmodel/format/Model.proto",
@@ -23,6 +27,9 @@ const TENSORRT_REFS: &[&str] = &[
     "https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/advanced.html#version-compatibility",
     "https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/extending-custom-layers.html",
 ];
+
+const OPENVINO_IR: &str =
+    "https://docs.openvino.ai/2024/documentation/openvino-ir-format/operation-sets.html";
 
 pub fn catalog() -> Vec<Rule> {
     vec![
@@ -67,5 +74,28 @@ pub fn catalog() -> Vec<Rule> {
             .remediation("Check where each plugin library comes from; refuse engines that embed native code you did not build.")
             .references(TENSORRT_REFS)
             .false_positives("Engines built with NVIDIA's own plugin library (libnvinfer_plugin) reference it by name."),
+        Rule::new(OPENVINO_STRUCTURE, "Well-formed OpenVINO IR", Severity::Medium, "integrity")
+            .description("The IR must be well-formed XML with a <net> root and layers that have an id and a type; depth and element counts are bounded.")
+            .cwe(&[20])
+            .remediation("Re-export the model with OpenVINO's converter.")
+            .references(&[OPENVINO_IR]),
+        Rule::new(OPENVINO_DOCTYPE, "No DOCTYPE or entities", Severity::High, "exfiltration")
+            .description("Converters never write a DOCTYPE. Entity declarations can make an XML parser read local files or expand exponentially (XXE, billion laughs); Cordon never expands them.")
+            .cwe(&[611, 776])
+            .attack(&["AML.T0010", "T1005"])
+            .remediation("Do not load the file with a parser that resolves entities; re-export it.")
+            .references(&[OPENVINO_IR, "https://cwe.mitre.org/data/definitions/611.html"]),
+        Rule::new(OPENVINO_EXTENSION, "Only OpenVINO opset operations", Severity::Medium, "code-execution")
+            .description("A layer whose version is not an OpenVINO opset is an extension operation: the model only runs with a native extension library the user loads.")
+            .cwe(&[829])
+            .attack(&["AML.T0010"])
+            .remediation("Review the extension library that implements the operation before loading it.")
+            .references(&["https://docs.openvino.ai/2024/documentation/openvino-extensibility.html"])
+            .false_positives("Models converted with trusted extensions (e.g. OpenVINO tokenizers) use their own operation sets."),
+        Rule::new(OPENVINO_EXTERNAL, "No reference outside the model", Severity::Low, "tampering")
+            .description("Attribute values that are URLs, absolute paths or climb with .. point tools at files or hosts outside the model.")
+            .cwe(&[22])
+            .remediation("Check what the reference points to before deploying the model.")
+            .references(&[OPENVINO_IR]),
     ]
 }

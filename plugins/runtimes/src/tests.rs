@@ -237,3 +237,73 @@ fn truncated_and_random_inputs_never_panic() {
         }
     }
 }
+
+fn ir(layers: &str) -> ScanOutput {
+    let text = format!(
+        "<?xml version=\"1.0\"?>\n<net name=\"tiny\" version=\"11\">\n<layers>{layers}</layers>\n<edges/>\n</net>\n"
+    );
+    assert!(crate::openvino::looks_like_ir(text.as_bytes()));
+    let mut out = ScanOutput::default();
+    crate::openvino::analyze(&text, &mut out);
+    out
+}
+
+const PARAMETER: &str = r#"<layer id="0" name="x" type="Parameter" version="opset1"><data shape="1,3" element_type="f32"/></layer>"#;
+
+#[test]
+fn openvino_ir_from_opsets_passes() {
+    let out = ir(&format!(
+        "{PARAMETER}<layer id=\"1\" name=\"r\" type=\"ReLU\" version=\"opset1\"/>"
+    ));
+    assert!(failed(&out).is_empty(), "{:?}", failed(&out));
+    assert_eq!(meta(&out, "layer-count"), Some("2"));
+    assert_eq!(meta(&out, "model-name"), Some("tiny"));
+    for rule in [
+        rules::OPENVINO_STRUCTURE,
+        rules::OPENVINO_DOCTYPE,
+        rules::OPENVINO_EXTENSION,
+        rules::OPENVINO_EXTERNAL,
+    ] {
+        assert_eq!(status(&out, rule), vec![Status::Passed], "{rule}");
+    }
+}
+
+#[test]
+fn openvino_extension_ops_and_references_are_flagged() {
+    let out = ir(&format!(
+        "{PARAMETER}<layer id=\"1\" name=\"evil\" type=\"MyOp\" version=\"my_extension\"><rt_info><attribute name=\"src\" value=\"../../etc/passwd\"/></rt_info></layer>"
+    ));
+    let f = failed(&out);
+    assert_eq!(f.len(), 2, "{f:?}");
+    assert_eq!(f[0].0, rules::OPENVINO_EXTENSION);
+    assert!(f[0].2.contains("MyOp (my_extension)"));
+    assert_eq!(f[1].0, rules::OPENVINO_EXTERNAL);
+}
+
+#[test]
+fn openvino_doctype_is_reported_and_not_a_way_around_the_check() {
+    let text = "<?xml version=\"1.0\"?><!DOCTYPE net [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><net name=\"n\" version=\"11\"><layers/></net>";
+    assert!(crate::openvino::looks_like_ir(text.as_bytes()));
+    let mut out = ScanOutput::default();
+    crate::openvino::analyze(text, &mut out);
+    assert_eq!(status(&out, rules::OPENVINO_DOCTYPE), vec![Status::Failed]);
+}
+
+#[test]
+fn other_xml_and_broken_ir_are_handled() {
+    assert!(!crate::openvino::looks_like_ir(
+        b"<?xml version=\"1.0\"?><PMML version=\"4.4\"/>"
+    ));
+    assert!(!crate::openvino::looks_like_ir(b"not xml at all"));
+    let text = "<net name=\"n\" version=\"11\"><layers><layer id=\"0\" type=\"Parameter\" version=\"opset1\"";
+    for end in 0..=text.len() {
+        let mut out = ScanOutput::default();
+        crate::openvino::analyze(&text[..end], &mut out);
+    }
+    let mut out = ScanOutput::default();
+    crate::openvino::analyze(text, &mut out);
+    assert_eq!(
+        status(&out, rules::OPENVINO_STRUCTURE),
+        vec![Status::Failed]
+    );
+}
