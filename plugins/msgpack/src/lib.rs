@@ -3,7 +3,6 @@
 //! strings naming Python internals, and hands pickles found in bin fields back
 //! to the host for the pickle plugin.
 
-mod findings;
 mod python;
 mod reader;
 mod rules;

@@ -6,10 +6,10 @@ use std::io::{Read, Seek};
 
 use cordon_plugin_sdk::{Check, ScanOutput, Status};
 
-use crate::findings::Findings;
 use crate::python;
 use crate::reader::Reader;
 use crate::rules;
+use cordon_plugin_sdk::Findings;
 
 pub const MAX_DEPTH: usize = 64;
 pub const MAX_ITEMS: u64 = 20_000_000;

@@ -4,9 +4,9 @@
 use cordon_plugin_sdk::{Check, ScanOutput, Severity};
 use serde_json::Value;
 
-use crate::findings::Findings;
 use crate::rules;
 use crate::values::{self, Callable};
+use cordon_plugin_sdk::Findings;
 
 /// Analyse every string in `doc`; closes the callable, pickle and path rules.
 pub fn walk(doc: &Value, f: &mut Findings, out: &mut ScanOutput) {

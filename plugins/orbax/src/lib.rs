@@ -5,7 +5,6 @@
 //! `_target_`, handlers), pickles, paths that leave the checkpoint, object
 //! dtypes and non-standard codecs. Files are recognised by name.
 
-mod findings;
 mod json;
 mod kind;
 mod ocdbt;
@@ -13,10 +12,10 @@ mod rules;
 mod values;
 mod zarr;
 
+use cordon_plugin_sdk::Findings;
 use cordon_plugin_sdk::{
     Check, FormatClaim, Input, Options, Plugin, PluginInfo, ScanError, ScanOutput, register_plugin,
 };
-use findings::Findings;
 pub use kind::Kind;
 
 /// JSON metadata above this size is not parsed.

@@ -4,9 +4,9 @@
 
 use cordon_plugin_sdk::{Check, ScanOutput};
 
-use crate::findings::Findings;
 use crate::rules;
 use crate::values;
+use cordon_plugin_sdk::Findings;
 
 pub const MAGIC: u32 = 0x0cdb_3a2a;
 /// The spec's bound on a data file path.

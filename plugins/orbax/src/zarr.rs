@@ -4,8 +4,8 @@
 use cordon_plugin_sdk::{Check, ScanOutput, Severity};
 use serde_json::Value;
 
-use crate::findings::Findings;
 use crate::rules;
+use cordon_plugin_sdk::Findings;
 
 /// numcodecs ids a stock installation provides (v2 compressor and filters).
 const V2_CODECS: &[&str] = &[

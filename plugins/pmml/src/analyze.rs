@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use cordon_plugin_sdk::{Check, ScanOutput, Severity, Status};
 
-use crate::findings::Findings;
 use crate::rules;
 use crate::xml::{self, Attr, Token, Tokenizer};
+use cordon_plugin_sdk::Findings;
 
 pub const MAX_DEPTH: usize = 256;
 pub const MAX_ELEMENTS: u64 = 5_000_000;

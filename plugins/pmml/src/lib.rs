@@ -4,7 +4,6 @@
 //! header, the model types and the data dictionary.
 
 mod analyze;
-mod findings;
 mod rules;
 mod xml;
 

@@ -4,12 +4,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cordon_plugin_sdk::{Check, ScanOutput, Severity, Status};
 
-use crate::findings::Findings;
 use crate::flatbuf::Flatbuf;
 use crate::model::{self, Model, Tensor};
 use crate::ops::{self, Custom};
 use crate::rules;
 use crate::source::Source;
+use cordon_plugin_sdk::Findings;
 
 /// The schema version every current converter writes.
 const SCHEMA_VERSION: u32 = 3;

@@ -5,7 +5,6 @@
 //! not match their data. Reads only the flatbuffer's tables, never the weights.
 
 mod analyze;
-mod findings;
 mod flatbuf;
 mod model;
 mod ops;

@@ -355,7 +355,7 @@ fn failures_are_capped_with_a_summary() {
         .into_iter()
         .filter(|(r, _, _)| *r == rules::OPCODE_INDEX)
         .collect();
-    assert_eq!(f.len(), findings::MAX_PER_RULE + 1);
+    assert_eq!(f.len(), cordon_plugin_sdk::Findings::MAX_PER_RULE + 1);
     assert_eq!(
         f.last().unwrap().2,
         "70 findings in total; only the first 50 are listed"

@@ -1,0 +1,83 @@
+//! Recording every rule once: failures capped per rule, and a passed check for
+//! each rule that found nothing, so a report shows what was checked without
+//! drowning in ten thousand copies of one finding.
+
+use std::collections::BTreeMap;
+
+use crate::{Check, ScanOutput};
+
+/// Failed (or error) checks counted per rule.
+#[derive(Default)]
+pub struct Findings {
+    failed: BTreeMap<String, usize>,
+}
+
+impl Findings {
+    /// Checks kept per rule; the rest are counted in one summary record.
+    pub const MAX_PER_RULE: usize = 50;
+
+    /// Record a failed (or error) check of `rule`, unless the rule already has
+    /// [`Findings::MAX_PER_RULE`] of them.
+    pub fn fail(&mut self, out: &mut ScanOutput, rule: &str, check: Check) {
+        let n = self.failed.entry(rule.to_owned()).or_default();
+        *n += 1;
+        if *n <= Self::MAX_PER_RULE {
+            out.push(check);
+        }
+    }
+
+    /// How many failures `rule` has had, listed or not.
+    pub fn count(&self, rule: &str) -> usize {
+        self.failed.get(rule).copied().unwrap_or(0)
+    }
+
+    /// Close `rule`: a passed check when nothing failed, a summary when failures were cut.
+    pub fn finish(&self, out: &mut ScanOutput, rule: &str, passed: impl Into<String>) {
+        match self.count(rule) {
+            0 => out.push(Check::passed(rule, passed)),
+            n if n > Self::MAX_PER_RULE => out.push(
+                Check::failed(
+                    rule,
+                    format!(
+                        "{n} findings in total; only the first {} are listed",
+                        Self::MAX_PER_RULE
+                    ),
+                )
+                .evidence("total", n),
+            ),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    #[test]
+    fn rules_pass_or_are_capped_with_a_summary() {
+        let (mut out, mut findings) = (ScanOutput::default(), Findings::default());
+        for i in 0..60 {
+            findings.fail(
+                &mut out,
+                "x-rule",
+                Check::failed("x-rule", format!("finding {i}")),
+            );
+        }
+        findings.finish(&mut out, "x-rule", "unused");
+        findings.finish(&mut out, "y-rule", "nothing found");
+        assert_eq!(out.checks.len(), Findings::MAX_PER_RULE + 2);
+        let summary = &out.checks[Findings::MAX_PER_RULE];
+        assert_eq!(
+            summary.message,
+            "60 findings in total; only the first 50 are listed"
+        );
+        let last = out.checks.last().unwrap();
+        assert_eq!(
+            (last.rule.as_str(), last.status),
+            ("y-rule", Status::Passed)
+        );
+        assert_eq!(findings.count("x-rule"), 60);
+    }
+}
