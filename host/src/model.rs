@@ -59,19 +59,6 @@ pub enum Status {
     Passed,
 }
 
-impl Status {
-    pub const ALL: [Status; 4] = [Self::Failed, Self::Error, Self::Skipped, Self::Passed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Failed => "failed",
-            Self::Error => "error",
-            Self::Skipped => "skipped",
-            Self::Passed => "passed",
-        }
-    }
-}
-
 /// One entry of a rule catalog (a plugin's or the host's own).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Rule {

@@ -78,14 +78,6 @@ impl Scanner {
         &self.plugins
     }
 
-    pub fn limits(&self) -> &ArchiveLimits {
-        &self.limits
-    }
-
-    pub fn sandbox(&self) -> &Sandbox {
-        &self.sandbox
-    }
-
     /// Scan a regular file. Nothing here panics on bad input: every problem is a check.
     pub fn scan_file(&self, path: &Path, display: String) -> FileReport {
         let mut report = FileReport::new(display.clone());

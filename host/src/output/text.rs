@@ -123,7 +123,7 @@ fn write_summary(report: &Report, paint: Paint, out: &mut dyn Write) -> io::Resu
     };
     let line = format!(
         "checks: {} passed, {} failed{}, {} skipped, {} errors",
-        n(crate::model::Status::Passed),
+        n(Status::Passed),
         n(Status::Failed),
         failed,
         n(Status::Skipped),

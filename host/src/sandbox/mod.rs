@@ -115,10 +115,6 @@ impl Sandbox {
         })
     }
 
-    pub fn config(&self) -> &SandboxConfig {
-        &self.config
-    }
-
     /// Compile (or load from cache) and validate a plugin component.
     pub fn load(&self, bytes: &[u8], source: String) -> Result<Plugin> {
         let sha256 = hex(&Sha256::digest(bytes));
