@@ -3,7 +3,6 @@
 //! their own; the checks are that the layout is the library's, counts are bounded
 //! and consistent, the objective is built in, and strings carry no code or URLs.
 
-mod capped;
 mod catboost;
 mod known;
 mod lightgbm;

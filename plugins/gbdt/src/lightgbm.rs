@@ -6,10 +6,10 @@ use std::io::BufRead;
 
 use cordon_plugin_sdk::{Check, ScanError, ScanOutput};
 
-use crate::capped::Capped;
 use crate::known::LIGHTGBM_OBJECTIVES;
 use crate::xgboost::flag;
 use crate::{MAX_TREES, lines, rules, strings};
+use cordon_plugin_sdk::Capped;
 
 /// Longest header or parameter line kept (feature names of wide models run long).
 const MAX_HEADER_LINE: usize = 16 << 20;
@@ -135,7 +135,7 @@ pub fn analyze(mut reader: impl BufRead, out: &mut ScanOutput) -> Result<(), Sca
     for (locator, value) in &texts {
         flag(value, locator, &mut capped);
     }
-    capped.finish(&format!(
+    capped.finish(format!(
         "{} feature names and {} parameter values hold no code, command or URL",
         header.feature_names.len(),
         texts.len()
@@ -251,7 +251,7 @@ fn check_structure(
     if !end_of_trees {
         fail("no `end of trees` line: the model is truncated".into());
     }
-    capped.finish(&format!(
+    capped.finish(format!(
         "header, {trees} tree sections and feature names are consistent"
     ));
 }

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use crate::capped::Capped;
 use crate::known::XGBOOST_OBJECTIVES;
 use crate::{MAX_TREES, rules, strings};
+use cordon_plugin_sdk::Capped;
 
 #[derive(Deserialize)]
 pub struct Document {
@@ -262,7 +262,7 @@ fn check_strings(learner: &Learner, out: &mut ScanOutput) {
             }
         }
     }
-    capped.finish(&format!(
+    capped.finish(format!(
         "{count} feature names, types and attributes hold no code, command or URL"
     ));
 }

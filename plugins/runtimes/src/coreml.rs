@@ -16,8 +16,8 @@ use cordon_plugin_sdk::{Check, ScanOutput};
 use cordon_protowire::{Error, Value, Walker};
 use serde_json::Value as Json;
 
-use crate::capped::Capped;
 use crate::{paths, rules};
+use cordon_plugin_sdk::Capped;
 
 const MAX_STRING: usize = 4096;
 
@@ -131,7 +131,7 @@ pub fn analyze(src: impl BufRead + Seek, len: u64, out: &mut ScanOutput) {
             );
         }
     }
-    links.finish(&format!(
+    links.finish(format!(
         "{} linked model paths, none outside the bundle",
         found.links.len()
     ));

@@ -6,8 +6,8 @@
 
 use cordon_plugin_sdk::{Check, ScanOutput};
 
-use crate::capped::Capped;
 use crate::rules;
+use cordon_plugin_sdk::Capped;
 
 pub const HEAD_BYTES: usize = 64 << 10;
 
@@ -73,7 +73,7 @@ pub fn analyze(head: &[u8], size: u64, out: &mut ScanOutput) {
             );
         }
     }
-    capped.finish(&format!(
+    capped.finish(format!(
         "identifier {id}, root table and extended header within the file"
     ));
     out.push(Check::skipped(

@@ -3,7 +3,6 @@
 //! programs (`.pte`) and TensorRT engines. It records what can be verified and, explicitly as skipped
 //! checks, what cannot.
 
-mod capped;
 mod coreml;
 mod executorch;
 mod openvino;

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use cordon_plugin_sdk::{Check, ScanOutput};
 
-use crate::capped::Capped;
 use crate::rules;
 use crate::xml::{Token, Tokenizer};
+use cordon_plugin_sdk::Capped;
 
 /// Nesting and element counts beyond anything a converter writes.
 const MAX_DEPTH: usize = 256;
@@ -145,7 +145,7 @@ pub fn analyze(text: &str, out: &mut ScanOutput) {
     if !root_seen {
         structure.push(Check::failed(rules::OPENVINO_STRUCTURE, "no <net> element"));
     }
-    structure.finish(&format!("well-formed IR with {layers} layers"));
+    structure.finish(format!("well-formed IR with {layers} layers"));
 
     let mut doc = Capped::new(rules::OPENVINO_DOCTYPE, out);
     if let Some((offset, raw)) = doctype {

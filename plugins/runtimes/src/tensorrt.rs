@@ -4,8 +4,8 @@
 
 use cordon_plugin_sdk::{Check, ScanOutput, Severity};
 
-use crate::capped::Capped;
 use crate::rules;
+use cordon_plugin_sdk::Capped;
 
 /// Bytes searched for library names and embedded executables.
 pub const SCAN_BYTES: usize = 4 << 20;
@@ -52,7 +52,7 @@ pub fn analyze(head: &[u8], size: u64, out: &mut ScanOutput) {
             .evidence("library", name),
         );
     }
-    capped.finish(&format!(
+    capped.finish(format!(
         "no library name or executable image in the first {scanned} bytes"
     ));
 }

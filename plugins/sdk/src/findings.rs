@@ -1,6 +1,7 @@
 //! Recording every rule once: failures capped per rule, and a passed check for
 //! each rule that found nothing, so a report shows what was checked without
-//! drowning in ten thousand copies of one finding.
+//! drowning in ten thousand copies of one finding. [`Findings`] tracks many
+//! rules at once; [`Capped`] is one rule bound to the output.
 
 use std::collections::BTreeMap;
 
@@ -33,20 +34,60 @@ impl Findings {
 
     /// Close `rule`: a passed check when nothing failed, a summary when failures were cut.
     pub fn finish(&self, out: &mut ScanOutput, rule: &str, passed: impl Into<String>) {
-        match self.count(rule) {
-            0 => out.push(Check::passed(rule, passed)),
-            n if n > Self::MAX_PER_RULE => out.push(
-                Check::failed(
-                    rule,
-                    format!(
-                        "{n} findings in total; only the first {} are listed",
-                        Self::MAX_PER_RULE
-                    ),
-                )
-                .evidence("total", n),
-            ),
-            _ => {}
+        close(out, rule, self.count(rule), passed);
+    }
+}
+
+/// The failures of one rule while they are found, for code that checks one rule
+/// at a time: the same cap and records as [`Findings`], bound to the output.
+pub struct Capped<'a> {
+    rule: &'static str,
+    count: usize,
+    out: &'a mut ScanOutput,
+}
+
+impl<'a> Capped<'a> {
+    pub fn new(rule: &'static str, out: &'a mut ScanOutput) -> Self {
+        Capped {
+            rule,
+            count: 0,
+            out,
         }
+    }
+
+    /// Record a failed (or error) check of this rule, within the cap.
+    pub fn push(&mut self, check: Check) {
+        self.count += 1;
+        if self.count <= Findings::MAX_PER_RULE {
+            self.out.push(check);
+        }
+    }
+
+    /// The output, to record metadata while checks are being collected.
+    pub fn out(&mut self) -> &mut ScanOutput {
+        self.out
+    }
+
+    /// A passed check when nothing failed, a summary when failures were cut.
+    pub fn finish(self, passed: impl Into<String>) {
+        close(self.out, self.rule, self.count, passed);
+    }
+}
+
+fn close(out: &mut ScanOutput, rule: &str, failures: usize, passed: impl Into<String>) {
+    match failures {
+        0 => out.push(Check::passed(rule, passed)),
+        n if n > Findings::MAX_PER_RULE => out.push(
+            Check::failed(
+                rule,
+                format!(
+                    "{n} findings in total; only the first {} are listed",
+                    Findings::MAX_PER_RULE
+                ),
+            )
+            .evidence("total", n),
+        ),
+        _ => {}
     }
 }
 
@@ -79,5 +120,24 @@ mod tests {
             ("y-rule", Status::Passed)
         );
         assert_eq!(findings.count("x-rule"), 60);
+    }
+
+    #[test]
+    fn capped_records_like_findings() {
+        let mut out = ScanOutput::default();
+        let mut capped = Capped::new("z-rule", &mut out);
+        for i in 0..51 {
+            capped.push(Check::failed("z-rule", format!("finding {i}")));
+        }
+        capped.out().meta("seen", 51);
+        capped.finish("unused");
+        assert_eq!(out.checks.len(), Findings::MAX_PER_RULE + 1);
+        assert_eq!(
+            out.checks.last().unwrap().message,
+            "51 findings in total; only the first 50 are listed"
+        );
+        let mut clean = ScanOutput::default();
+        Capped::new("z-rule", &mut clean).finish("nothing found");
+        assert_eq!(clean.checks[0].status, Status::Passed);
     }
 }
