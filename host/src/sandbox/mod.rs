@@ -341,6 +341,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn contract_version_is_the_wit_package_version() {
+        let wit = include_str!("../../../wit/scanner.wit");
+        assert!(wit.contains(&format!("package cordon:scanner@{CONTRACT_VERSION};")));
+    }
+
+    #[test]
     fn contract_versions_follow_semver() {
         assert!(compatible("0.1.0", "0.1.0"));
         assert!(compatible("0.1.3", "0.1.0"));

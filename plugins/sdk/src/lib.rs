@@ -111,3 +111,15 @@ macro_rules! register_plugin {
             (<$plugin as $crate::Plugin>::info, <$plugin as $crate::Plugin>::scan);
     };
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contract_version_is_the_wit_package_version() {
+        let wit = include_str!("../../../wit/scanner.wit");
+        assert!(wit.contains(&format!(
+            "package cordon:scanner@{};",
+            super::CONTRACT_VERSION
+        )));
+    }
+}
