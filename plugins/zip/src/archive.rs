@@ -306,6 +306,20 @@ fn hand_back_all<R: BufRead + Seek>(
                 read_prefix(r, entry, local.data_start, MAX_PATH_BYTES + 1).map_err(io_error)?;
             names::check_symlink(entry, &target, findings);
         }
+        if entry.is_reparse_point() {
+            symlinks += 1;
+            findings.problem(
+                rules::SYMLINK_ESCAPE,
+                Check::failed(
+                    rules::SYMLINK_ESCAPE,
+                    format!(
+                        "member {:?} is a Windows reparse point (junction or symlink): an extractor that honours it can write outside the folder",
+                        entry.display_name()
+                    ),
+                )
+                .member(entry.display_name()),
+            );
+        }
         if entry.compressed == 0 {
             if encrypted {
                 report_encrypted(entry, false, findings);

@@ -102,6 +102,14 @@ impl Entry {
     pub fn is_symlink(&self) -> bool {
         self.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000)
     }
+
+    /// A Windows reparse point (junction or symlink): DOS attribute 0x400 on an
+    /// entry made on MS-DOS, NTFS or VFAT.
+    pub fn is_reparse_point(&self) -> bool {
+        const FILE_ATTRIBUTE_REPARSE_POINT: u32 = 0x400;
+        matches!(self.made_by >> 8, 0 | 10 | 11 | 14)
+            && self.external_attrs & FILE_ATTRIBUTE_REPARSE_POINT != 0
+    }
 }
 
 pub struct Directory {

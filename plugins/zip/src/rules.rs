@@ -67,7 +67,7 @@ pub fn catalog() -> Vec<Rule> {
             .remediation("Do not extract the archive with a tool that follows stored paths.")
             .references(&["https://security.snyk.io/research/zip-slip-vulnerability", APPNOTE]),
         Rule::new(SYMLINK_ESCAPE, "Symbolic links stay inside the archive", Severity::High, "tampering")
-            .description("An entry with a Unix symlink mode whose target is absolute or climbs out of the extraction directory lets an extracting tool write or read outside it.")
+            .description("An entry with a Unix symlink mode whose target is absolute or climbs out of the extraction directory, or a Windows reparse point (junction or symlink), lets an extracting tool write or read outside it.")
             .cwe(&[59, 22])
             .attack(&[SUPPLY_CHAIN])
             .remediation("Do not extract the archive with a tool that creates symbolic links.")

@@ -398,6 +398,24 @@ fn unix_symlinks_leaving_the_archive_are_flagged() {
 }
 
 #[test]
+fn windows_reparse_points_are_flagged() {
+    let junction = Member {
+        made_by: 10 << 8,
+        external: 0x410,
+        ..Member::stored("models/link", b"")
+    };
+    let plain = Member {
+        made_by: 10 << 8,
+        external: 0x20,
+        ..Member::stored("models/file.bin", b"x")
+    };
+    let (out, _) = scan(&Builder::default().add(junction).add(plain).finish());
+    let found = problems(&out, rules::SYMLINK_ESCAPE);
+    assert_eq!(found.len(), 1);
+    assert!(found[0].message.contains("reparse point"));
+}
+
+#[test]
 fn prepended_appended_and_hidden_bytes_are_flagged_and_scanned() {
     let zip = Builder::default()
         .raw(b"#!/bin/sh\nexit 0\n")
