@@ -165,8 +165,7 @@ fn metadata_checks(meta: &Metadata, out: &mut ScanOutput) {
     if let Some(p) = &meta.stopped {
         failures.push(Check::failed(rules::METADATA, p.message.clone()).offset(p.offset));
     }
-    report::outcome(
-        out,
+    out.outcome(
         rules::METADATA,
         failures,
         format!("all {} metadata entries parse", meta.kvs.len()),
@@ -190,8 +189,7 @@ fn metadata_checks(meta: &Metadata, out: &mut ScanOutput) {
             .evidence("offsets", format!("{at:?}"))
         })
         .collect();
-    report::outcome(
-        out,
+    out.outcome(
         rules::DUPLICATE_KEY,
         failures,
         format!("{} metadata keys, all unique", meta.kvs.len()),
@@ -261,8 +259,7 @@ fn tensor_checks(table: &tensors::Tensors, out: &mut ScanOutput) {
     if let Some(p) = &table.stopped {
         failures.push(Check::failed(rules::TENSOR_INFO, p.message.clone()).offset(p.offset));
     }
-    report::outcome(
-        out,
+    out.outcome(
         rules::TENSOR_INFO,
         failures,
         format!("all {} tensor infos are well formed", table.infos.len()),
@@ -285,8 +282,7 @@ fn tensor_checks(table: &tensors::Tensors, out: &mut ScanOutput) {
             .locator(name)
         })
         .collect();
-    report::outcome(
-        out,
+    out.outcome(
         rules::DUPLICATE_TENSOR,
         failures,
         format!("{} tensor names, all unique", table.infos.len()),

@@ -41,8 +41,7 @@ pub fn check(
             ))),
         }
     }
-    report::outcome(
-        out,
+    out.outcome(
         rules::TENSOR_BOUNDS,
         bounds,
         format!(
@@ -101,8 +100,7 @@ pub fn check(
             .offset(data_start + from),
         );
     }
-    report::outcome(
-        out,
+    out.outcome(
         rules::DATA_LAYOUT,
         failures,
         format!(

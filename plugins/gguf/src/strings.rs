@@ -6,8 +6,8 @@ use cordon_text_audit as text;
 
 use crate::analyze::text_severity;
 use crate::kv::{Metadata, Value};
+use crate::rules;
 use crate::templates::is_template_key;
-use crate::{report, rules};
 
 /// Bytes searched per file (each value: its first `text::MAX_TEXT`).
 const MAX_TOTAL_SCAN: usize = 4 << 20;
@@ -47,8 +47,7 @@ pub fn check(meta: &Metadata, out: &mut ScanOutput) {
     }
     for (kind, failures) in rules::TEXT_KINDS.iter().zip(failures) {
         let rule = rules::text_rule(*kind);
-        report::outcome(
-            out,
+        out.outcome(
             &rule,
             failures,
             format!("nothing found in {values} string metadata values"),

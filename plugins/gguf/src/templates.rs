@@ -5,7 +5,7 @@ use cordon_plugin_sdk::{Check, ScanOutput, Severity};
 use cordon_template_audit::{self as audit, Level};
 
 use crate::kv::{self, KEEP_STRING, Metadata, Value};
-use crate::{report, rules};
+use crate::rules;
 
 pub const KEY: &str = "tokenizer.chat_template";
 
@@ -85,11 +85,6 @@ pub fn check(meta: &Metadata, out: &mut ScanOutput) {
     } else {
         format!("no injection constructs in {}", clean.join("; "))
     };
-    report::outcome(out, rules::TEMPLATE_INJECTION, injection, passed);
-    report::outcome(
-        out,
-        rules::TEMPLATE_SYNTAX,
-        syntax,
-        "every chat template parses",
-    );
+    out.outcome(rules::TEMPLATE_INJECTION, injection, passed);
+    out.outcome(rules::TEMPLATE_SYNTAX, syntax, "every chat template parses");
 }

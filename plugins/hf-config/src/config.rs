@@ -6,7 +6,6 @@ use cordon_plugin_sdk::{Check, ScanOutput, Severity};
 use cordon_text_audit as text;
 use serde_json::Value;
 
-use crate::report;
 use crate::rules;
 use crate::templates::{self, Template};
 
@@ -220,8 +219,7 @@ fn remote_code(nodes: &[Node], out: &mut ScanOutput) {
         modules.dedup();
         out.meta("remote-code-modules", modules.join(","));
     }
-    report::outcome(
-        out,
+    out.outcome(
         rules::REMOTE_CODE,
         failures,
         "no auto_map, custom_pipelines or trust_remote_code",
@@ -255,8 +253,7 @@ fn targets(nodes: &[Node], out: &mut ScanOutput) {
             all.iter().take(50).copied().collect::<Vec<_>>().join(","),
         );
     }
-    report::outcome(
-        out,
+    out.outcome(
         rules::INSTANTIATE_TARGET,
         failures,
         format!(
@@ -309,8 +306,7 @@ fn strings(nodes: &[Node], templates: &[Template], out: &mut ScanOutput) {
         }
     }
     for (kind, failures) in text::Kind::ALL.iter().zip(failures) {
-        report::outcome(
-            out,
+        out.outcome(
             &rules::text_rule(*kind),
             failures,
             format!("nothing found in {values} string values"),

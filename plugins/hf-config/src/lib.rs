@@ -8,7 +8,6 @@
 mod config;
 mod json;
 mod python;
-mod report;
 mod rules;
 mod templates;
 mod yaml;
@@ -178,12 +177,7 @@ fn yaml_file(text: &str, out: &mut ScanOutput) {
             .locator(format!("line {}", t.line))
         })
         .collect();
-    report::outcome(
-        out,
-        rules::YAML_PYTHON_TAG,
-        failures,
-        "no Python object tags",
-    );
+    out.outcome(rules::YAML_PYTHON_TAG, failures, "no Python object tags");
     config::analyze(&doc.value, out);
 }
 

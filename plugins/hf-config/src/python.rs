@@ -4,7 +4,6 @@
 
 use cordon_plugin_sdk::{Check, ScanOutput, Severity};
 
-use crate::report;
 use crate::rules;
 
 /// A call pattern. `bare`: a builtin that must not follow `.` or a name character
@@ -134,7 +133,7 @@ pub fn analyze(source: &str, out: &mut ScanOutput) {
             .severity(Severity::Low),
         );
     }
-    report::failures(out, rules::PYTHON_SOURCE, failures);
+    out.outcome(rules::PYTHON_SOURCE, failures, "no Python source");
 }
 
 /// The part of a line that is code: without its comment, and empty inside a

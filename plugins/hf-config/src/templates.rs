@@ -7,7 +7,6 @@ use cordon_template_audit::{self as audit, Level};
 use serde_json::Value;
 
 use crate::config::Node;
-use crate::report;
 use crate::rules;
 
 /// Largest template analysed.
@@ -133,11 +132,6 @@ pub fn check(templates: &[Template], out: &mut ScanOutput) {
     } else {
         format!("no injection constructs in {}", clean.join("; "))
     };
-    report::outcome(out, rules::TEMPLATE_INJECTION, injection, passed);
-    report::outcome(
-        out,
-        rules::TEMPLATE_SYNTAX,
-        syntax,
-        "every chat template parses",
-    );
+    out.outcome(rules::TEMPLATE_INJECTION, injection, passed);
+    out.outcome(rules::TEMPLATE_SYNTAX, syntax, "every chat template parses");
 }

@@ -74,6 +74,17 @@ impl<'a> Capped<'a> {
     }
 }
 
+impl ScanOutput {
+    /// Record a rule's outcome at once: a passed check when `failures` is empty,
+    /// else the failures, capped like [`Findings`] with a summary of the rest.
+    pub fn outcome(&mut self, rule: &str, failures: Vec<Check>, passed: impl Into<String>) {
+        let total = failures.len();
+        self.checks
+            .extend(failures.into_iter().take(Findings::MAX_PER_RULE));
+        close(self, rule, total, passed);
+    }
+}
+
 fn close(out: &mut ScanOutput, rule: &str, failures: usize, passed: impl Into<String>) {
     match failures {
         0 => out.push(Check::passed(rule, passed)),
@@ -120,6 +131,22 @@ mod tests {
             ("y-rule", Status::Passed)
         );
         assert_eq!(findings.count("x-rule"), 60);
+    }
+
+    #[test]
+    fn outcome_passes_or_caps() {
+        let mut out = ScanOutput::default();
+        out.outcome("a-rule", Vec::new(), "clean");
+        let many = (0..55)
+            .map(|i| Check::failed("b-rule", format!("bad {i}")))
+            .collect();
+        out.outcome("b-rule", many, "unused");
+        assert_eq!(out.checks.len(), 1 + Findings::MAX_PER_RULE + 1);
+        assert_eq!(out.checks[0].status, Status::Passed);
+        assert_eq!(
+            out.checks.last().unwrap().message,
+            "55 findings in total; only the first 50 are listed"
+        );
     }
 
     #[test]
