@@ -64,6 +64,25 @@ fn corpus_dir() -> Option<PathBuf> {
         .find(|p| p.join("INDEX.tsv").is_file())
 }
 
+/// Formats whose payload is a pickle (directly, or inside an archive or array).
+fn carries_pickle(format: &str) -> bool {
+    ["pickle", "pytorch", "npy", "npz", "zip", "7z"]
+        .iter()
+        .any(|p| format.starts_with(p))
+}
+
+/// A failed high/critical check of the pickle plugin that names the global it is about.
+fn names_a_global(checks: &[serde_json::Value]) -> bool {
+    checks.iter().any(|c| {
+        c["plugin"] == "pickle"
+            && c["status"] == "failed"
+            && matches!(c["severity"].as_str(), Some("high" | "critical"))
+            && ["resolved", "global", "callee", "module_operand"]
+                .iter()
+                .any(|k| c["evidence"].get(*k).is_some())
+    })
+}
+
 struct Row {
     path: String,
     format: String,
@@ -129,6 +148,11 @@ fn corpus_verdicts_match_labels() {
                 t[0] += flagged as usize;
                 if !flagged {
                     problems.push(format!("missed malicious {}", row.path));
+                } else if carries_pickle(&row.format) && !names_a_global(checks) {
+                    problems.push(format!(
+                        "{}: no high/critical pickle check names the payload's global",
+                        row.path
+                    ));
                 }
             }
             "benign" => {
