@@ -2,7 +2,6 @@
 //! is skipped with seeks, so models of any size are inspected whole while only names,
 //! shapes and small messages are read.
 
-mod findings;
 mod ops;
 mod report;
 mod rules;

@@ -12,9 +12,9 @@ use std::io::{BufRead, Seek};
 use cordon_plugin_sdk::{Check, Severity};
 use cordon_protowire::{Error, Fields, PackedVarints, Value, Walker};
 
-use crate::findings::Findings;
 use crate::rules;
 use crate::walk::{LEAF_CAP, text};
+use cordon_plugin_sdk::Deferred;
 
 /// More dimensions than any runtime accepts; a packed dims field above this is not decoded.
 const MAX_PACKED_DIMS_BYTES: u64 = 1024;
@@ -178,7 +178,7 @@ pub fn string_pair(entry: &[u8], base: u64) -> Result<(String, String), Error> {
 }
 
 /// Check where the tensor's data is and whether there is as much as its shape says.
-pub fn check(t: &Tensor, locator: &str, offset: u64, findings: &mut Findings) {
+pub fn check(t: &Tensor, locator: &str, offset: u64, findings: &mut Deferred) {
     if t.is_external() {
         check_external(t, locator, offset, findings);
         return;
@@ -209,7 +209,7 @@ fn shown(t: &Tensor, locator: &str) -> String {
     }
 }
 
-fn check_external(t: &Tensor, locator: &str, offset: u64, findings: &mut Findings) {
+fn check_external(t: &Tensor, locator: &str, offset: u64, findings: &mut Deferred) {
     let failed = |message: String| {
         Check::failed(rules::EXTERNAL_DATA, message)
             .locator(locator)

@@ -379,7 +379,10 @@ fn failures_are_capped_with_a_summary() {
         .filter(|c| c.rule == rules::TENSOR_SIZE)
         .collect();
     assert_eq!(size.len(), 51);
-    assert_eq!(size[50].message, "10 more findings of this rule not listed");
+    assert_eq!(
+        size[50].message,
+        "60 findings in total; only the first 50 are listed"
+    );
 }
 
 #[test]

@@ -21,9 +21,9 @@ use std::io::{BufRead, Seek};
 use cordon_plugin_sdk::Check;
 use cordon_protowire::{Error, Fields, Value, Walker};
 
-use crate::findings::Findings;
 use crate::tensor::{self, Tensor};
 use crate::{ops, rules, shapes};
+use cordon_plugin_sdk::Deferred;
 
 /// Small messages (opset ids, metadata entries, value infos, external data entries)
 /// are read whole up to this size.
@@ -57,7 +57,7 @@ pub struct Facts {
 #[derive(Default)]
 pub struct Context {
     pub facts: Facts,
-    pub findings: Findings,
+    pub findings: Deferred,
 }
 
 impl Context {

@@ -1,11 +1,12 @@
 //! Recording every rule once: failures capped per rule, and a passed check for
 //! each rule that found nothing, so a report shows what was checked without
 //! drowning in ten thousand copies of one finding. [`Findings`] tracks many
-//! rules at once; [`Capped`] is one rule bound to the output.
+//! rules at once; [`Capped`] is one rule bound to the output; [`Deferred`]
+//! holds failures until a walk ends, in catalog order.
 
 use std::collections::BTreeMap;
 
-use crate::{Check, ScanOutput};
+use crate::{Check, ScanOutput, Status};
 
 /// Failed (or error) checks counted per rule.
 #[derive(Default)]
@@ -88,17 +89,68 @@ impl ScanOutput {
 fn close(out: &mut ScanOutput, rule: &str, failures: usize, passed: impl Into<String>) {
     match failures {
         0 => out.push(Check::passed(rule, passed)),
-        n if n > Findings::MAX_PER_RULE => out.push(
-            Check::failed(
-                rule,
-                format!(
-                    "{n} findings in total; only the first {} are listed",
-                    Findings::MAX_PER_RULE
-                ),
-            )
-            .evidence("total", n),
-        ),
+        n if n > Findings::MAX_PER_RULE => out.push(summary(rule, Status::Failed, n)),
         _ => {}
+    }
+}
+
+/// The record that stands for the failures past the cap.
+fn summary(rule: &str, status: Status, total: usize) -> Check {
+    Check::new(
+        rule,
+        status,
+        format!(
+            "{total} findings in total; only the first {} are listed",
+            Findings::MAX_PER_RULE
+        ),
+    )
+    .evidence("total", total)
+}
+
+/// Failures collected while an input is walked and recorded at the end, rule by
+/// rule in catalog order. If the walk stopped early, a rule without failures is
+/// recorded as not completed (an error) rather than passed.
+#[derive(Default)]
+pub struct Deferred {
+    checks: Vec<Check>,
+    totals: BTreeMap<String, usize>,
+    stopped: Option<String>,
+}
+
+impl Deferred {
+    /// Record a failed (or error) check; past the cap only its rule's count grows.
+    pub fn push(&mut self, check: Check) {
+        let total = self.totals.entry(check.rule.clone()).or_default();
+        *total += 1;
+        if *total <= Findings::MAX_PER_RULE {
+            self.checks.push(check);
+        }
+    }
+
+    /// The walk could not continue: rules without failures are not passed.
+    pub fn stop(&mut self, why: impl Into<String>) {
+        self.stopped = Some(why.into());
+    }
+
+    /// Record each of `rules` (id, passed message): its failures with a summary
+    /// past the cap (in the status of the listed ones), or a pass, or "not completed".
+    pub fn finish(self, rules: &[(&str, String)], out: &mut ScanOutput) {
+        for (rule, passed) in rules {
+            let total = self.totals.get(*rule).copied().unwrap_or(0);
+            if total == 0 {
+                out.push(match &self.stopped {
+                    Some(why) => Check::error(rule, format!("not completed: {why}")),
+                    None => Check::passed(rule, passed.clone()),
+                });
+                continue;
+            }
+            let listed: Vec<&Check> = self.checks.iter().filter(|c| c.rule == *rule).collect();
+            let status = listed.last().map_or(Status::Failed, |c| c.status);
+            out.checks.extend(listed.into_iter().cloned());
+            if total > Findings::MAX_PER_RULE {
+                out.push(summary(rule, status, total));
+            }
+        }
     }
 }
 
@@ -131,6 +183,35 @@ mod tests {
             ("y-rule", Status::Passed)
         );
         assert_eq!(findings.count("x-rule"), 60);
+    }
+
+    #[test]
+    fn deferred_records_in_catalog_order_and_marks_unfinished_rules() {
+        let mut walk = Deferred::default();
+        for i in 0..52 {
+            walk.push(Check::error("b-rule", format!("limit {i}")));
+        }
+        walk.push(Check::failed("a-rule", "bad"));
+        walk.stop("input ended early");
+        let mut out = ScanOutput::default();
+        let rules = [
+            ("a-rule", "unused".to_string()),
+            ("b-rule", "unused".into()),
+            ("c-rule", "fine".into()),
+        ];
+        walk.finish(&rules, &mut out);
+        assert_eq!(out.checks[0].rule, "a-rule");
+        let summary = &out.checks[1 + Findings::MAX_PER_RULE];
+        assert_eq!(
+            (summary.status, summary.message.as_str()),
+            (
+                Status::Error,
+                "52 findings in total; only the first 50 are listed"
+            )
+        );
+        let last = out.checks.last().unwrap();
+        assert_eq!((last.rule.as_str(), last.status), ("c-rule", Status::Error));
+        assert_eq!(last.message, "not completed: input ended early");
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub use __private::bindings::cordon::scanner::types::{
     Check, FormatClaim, Location, Magic, PluginInfo, Rule, ScanError, ScanOutput, Severity, Status,
 };
 pub use builders::Options;
-pub use findings::{Capped, Findings};
+pub use findings::{Capped, Deferred, Findings};
 pub use input::{Input, InputReader};
 pub use members::{MemberWriter, member_range, open_member};
 

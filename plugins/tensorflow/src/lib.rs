@@ -3,7 +3,6 @@
 //! library, and Keras SavedModel metadata (`keras_metadata.pb`). Files are walked as
 //! streams: constant tensor contents are skipped, never read.
 
-mod findings;
 mod graph;
 mod keras;
 mod kind;
@@ -44,7 +43,7 @@ register_plugin!(Tensorflow);
 /// Everything the walk learns, across graphs and functions.
 #[derive(Default)]
 pub struct Context {
-    findings: findings::Findings,
+    findings: cordon_plugin_sdk::Deferred,
     totals: ops::Totals,
     functions: u64,
     saved_model: saved_model::Facts,

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use cordon_plugin_sdk::Check;
 
-use crate::findings::Findings;
 use crate::rules;
+use cordon_plugin_sdk::Deferred;
 
 /// Operations whose kernel calls a Python callable.
 const CODE_EXEC_OPS: &[&str] = &["PyFunc", "PyFuncStateless", "EagerPyFunc", "PyCall"];
@@ -126,7 +126,7 @@ impl Scope {
         self.prefix = prefix;
     }
 
-    pub fn add(&mut self, node: Node, offset: u64, totals: &mut Totals, findings: &mut Findings) {
+    pub fn add(&mut self, node: Node, offset: u64, totals: &mut Totals, findings: &mut Deferred) {
         totals.nodes += 1;
         totals.ops.add(&node.op);
         let locator = format!("{}{}", self.prefix, node.name);
@@ -170,7 +170,7 @@ impl Scope {
     }
 
     /// Judge the file paths of the scope's file and checkpoint operations.
-    pub fn finish(self, findings: &mut Findings) {
+    pub fn finish(self, findings: &mut Deferred) {
         for u in &self.uses {
             let paths: Vec<&str> = u
                 .inputs
